@@ -1,0 +1,23 @@
+//! Database migrations for both backends.
+//!
+//! Tables are the same on SQLite and PostgreSQL; only the spatial index differs, so the
+//! DDL branches on the backend exactly there: an R*Tree virtual table kept in step by
+//! triggers on SQLite, a PostGIS `geometry(Geometry, 4326)` column derived from the stored
+//! GeoJSON with GiST indexes (planar and geography) on PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_create_tables;
+mod m20261121_000002_seed_categories;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261121_000001_create_tables::Migration),
+            Box::new(m20261121_000002_seed_categories::Migration),
+        ]
+    }
+}

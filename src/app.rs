@@ -1,0 +1,93 @@
+//! One builder makes the app, for production and tests alike: connect, migrate, load
+//! the demo map if asked, build the schema and router, bind.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use tokio::net::TcpListener;
+
+use crate::db::{self, Db};
+use crate::{graphql, http, service};
+
+/// What `App::build` needs.
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    pub database_url: String,
+    pub db_max_connections: u32,
+    pub bind: SocketAddr,
+    pub demo_data: bool,
+}
+
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    db: Db,
+}
+
+/// Connects and brings the schema up to date.
+pub async fn connect_and_migrate(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+    let db = db::connect(url, max_connections).await?;
+    Migrator::up(&db.write, None)
+        .await
+        .context("running migrations")?;
+    Ok(db)
+}
+
+impl App {
+    pub async fn build(config: &AppConfig) -> anyhow::Result<Self> {
+        let db = connect_and_migrate(&config.database_url, config.db_max_connections).await?;
+        tracing::info!(
+            db.backend = db.backend.as_str(),
+            db.url = %db::redact(&config.database_url),
+            db.version = %db.describe().await.unwrap_or_else(|e| format!("unknown ({e})")),
+            "database ready"
+        );
+        if config.demo_data {
+            match service::demo::load_if_empty(&db).await {
+                Ok(Some(reports)) => {
+                    for (file, report) in reports {
+                        tracing::info!(
+                            demo.file = file,
+                            import.imported = report.imported,
+                            import.rejected = report.rejected.len(),
+                            "demo data loaded"
+                        );
+                        for r in report.rejected {
+                            tracing::warn!(demo.file = file, feature.index = r.index, feature.name = ?r.name, reason = %r.reason, "demo feature skipped");
+                        }
+                    }
+                }
+                Ok(None) => tracing::debug!("demo data not needed"),
+                Err(e) => return Err(anyhow::anyhow!("loading demo data: {e:?}")),
+            }
+        }
+        let schema = graphql::schema(db.clone());
+        let router = http::router(schema);
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("binding {}", config.bind))?;
+        Ok(Self {
+            listener,
+            router,
+            db,
+        })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving")
+    }
+}

@@ -1,0 +1,160 @@
+//! The commands behind `assetmap serve | migrate | import | export`.
+
+use std::io::Write;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::app::{App, AppConfig, connect_and_migrate};
+use crate::config::{DbArgs, ExportArgs, ImportArgs, ServeArgs};
+use crate::domain::AssetKind;
+use crate::service;
+use crate::service::import::ImportOptions;
+
+pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
+    let app = App::build(&AppConfig {
+        database_url: db.database_url.clone(),
+        db_max_connections: db.db_max_connections,
+        bind: serve.bind,
+        demo_data: serve.demo_data,
+    })
+    .await?;
+    let addr = app.local_addr()?;
+    tracing::info!(http.addr = %addr, "listening: GraphiQL at http://{addr}/ , API at POST http://{addr}/graphql");
+    app.run_until(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+pub async fn migrate(db: &DbArgs) -> anyhow::Result<()> {
+    connect_and_migrate(&db.database_url, 2).await?;
+    eprintln!("migrations are up to date");
+    Ok(())
+}
+
+pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
+    let kind = args
+        .kind
+        .as_deref()
+        .map(|k| {
+            AssetKind::parse(k).with_context(|| {
+                let all: Vec<&str> = AssetKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown kind {k:?}; one of {}", all.join(", "))
+            })
+        })
+        .transpose()?;
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    let collection: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not valid JSON", args.file.display()))?;
+    let total = service::import::features(&collection)
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?
+        .len();
+    let options = ImportOptions {
+        kind,
+        categories: args.categories.clone(),
+        name_property: args.name_property.clone(),
+        organization_property: args.organization_property.clone(),
+        rules: Vec::new(),
+        strict: args.strict,
+    };
+    let db = connect_and_migrate(&db.database_url, 2).await?;
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} importing [{bar:40}] {pos}/{len} features ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let report = service::import::import(&db, &collection, &options, &|n| bar.set_position(n))
+        .await
+        .map_err(|e| anyhow::anyhow!("import failed, nothing was imported: {}", e.message()))?;
+    bar.finish_and_clear();
+
+    let mut err = std::io::stderr().lock();
+    for r in &report.rejected {
+        writeln!(
+            err,
+            "rejected feature {}{}: {}",
+            r.index,
+            r.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default(),
+            r.reason
+        )?;
+    }
+    if args.strict && !report.rejected.is_empty() {
+        anyhow::bail!(
+            "{} of {} features rejected; --strict: nothing was imported",
+            report.rejected.len(),
+            report.total
+        );
+    }
+    writeln!(
+        err,
+        "imported {} of {} features ({} rejected, {} organizations created)",
+        report.imported,
+        report.total,
+        report.rejected.len(),
+        report.organizations_created
+    )?;
+    Ok(())
+}
+
+pub async fn export(db: &DbArgs, args: &ExportArgs) -> anyhow::Result<()> {
+    let db = connect_and_migrate(&db.database_url, 2).await?;
+    match &args.output {
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let n = service::export::export(&db, &mut out)
+                .await
+                .map_err(|e| anyhow::anyhow!("export failed: {e:?}"))?;
+            drop(out);
+            eprintln!("exported {n} assets");
+        }
+        Some(path) => {
+            // write beside the target, then rename: readers never see half a file
+            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let tmp = tempfile_in(dir)?;
+            let mut out = std::io::BufWriter::new(tmp.1);
+            let n = service::export::export(&db, &mut out)
+                .await
+                .map_err(|e| anyhow::anyhow!("export failed: {e:?}"))?;
+            out.into_inner()
+                .map_err(|e| anyhow::anyhow!("writing export: {e}"))?
+                .sync_all()?;
+            std::fs::rename(&tmp.0, path)
+                .with_context(|| format!("moving the export to {}", path.display()))?;
+            eprintln!("exported {n} assets to {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+fn tempfile_in(dir: &std::path::Path) -> anyhow::Result<(std::path::PathBuf, std::fs::File)> {
+    let path = dir.join(format!(".assetmap-export-{}.tmp", uuid::Uuid::now_v7()));
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    Ok((path, file))
+}

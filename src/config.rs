@@ -1,0 +1,94 @@
+//! The command line and its environment variables: one typed config, parsed once.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "assetmap", version, about = "A GraphQL API for mapping community assets")]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `serve`'s options, accepted without the word `serve` too.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Log format: human-readable text or one JSON object per line.
+    #[arg(long, env = "ASSETMAP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// `sqlite://FILE?mode=rwc` (the default, created if missing) or `postgres://...`
+    /// (PostgreSQL with PostGIS).
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://assetmap.db?mode=rwc", global = true)]
+    pub database_url: String,
+    /// Most database connections per pool.
+    #[arg(long, env = "ASSETMAP_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    pub db_max_connections: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API (the default).
+    Serve(ServeArgs),
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Import a GeoJSON FeatureCollection, all or nothing.
+    Import(ImportArgs),
+    /// Write every active asset as a GeoJSON FeatureCollection.
+    Export(ExportArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "ASSETMAP_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Load the Greater Manchester demo map into an empty database (once).
+    #[arg(long, env = "ASSETMAP_DEMO_DATA", default_value_t = true, action = ArgAction::Set)]
+    pub demo_data: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The GeoJSON file (a FeatureCollection, WGS84).
+    pub file: PathBuf,
+    /// Kind of every feature (e.g. park, food bank as SERVICE); a `kind` property wins.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Category slug for every feature; repeat for several.
+    #[arg(long = "category")]
+    pub categories: Vec<String>,
+    /// Property that holds the name (default: name, Name, site_name, title ...).
+    #[arg(long)]
+    pub name_property: Option<String>,
+    /// Property that names the organization running each asset (created if new).
+    #[arg(long)]
+    pub organization_property: Option<String>,
+    /// Import nothing if any feature is rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Write to this file (replaced whole, only once complete) instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}

@@ -1,0 +1,125 @@
+//! Connecting to the store: SQLite (a file, WAL) or PostgreSQL with PostGIS.
+//!
+//! SQLite allows one writer at a time, so on SQLite writes go through a one-connection
+//! pool and reads through a pool of their own; on PostgreSQL both are the same pool.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+
+/// The storage backend, chosen once at start-up from the database URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+
+    pub fn db_backend(self) -> DbBackend {
+        match self {
+            Self::Sqlite => DbBackend::Sqlite,
+            Self::Postgres => DbBackend::Postgres,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub read: DatabaseConnection,
+    pub write: DatabaseConnection,
+    pub backend: Backend,
+}
+
+/// The URL with any password replaced, for logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("REDACTED"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+    let backend = if url.starts_with("sqlite:") {
+        Backend::Sqlite
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Backend::Postgres
+    } else {
+        anyhow::bail!("unsupported database URL {}: use sqlite:// or postgres://", redact(url));
+    };
+    let options = |max: u32| {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.max_connections(max)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .create_if_missing(true)
+            });
+        opts
+    };
+    let redacted = redact(url);
+    match backend {
+        Backend::Sqlite => {
+            let write = Database::connect(options(1))
+                .await
+                .with_context(|| format!("opening {redacted}"))?;
+            let read = Database::connect(options(max_connections.max(2)))
+                .await
+                .with_context(|| format!("opening {redacted}"))?;
+            Ok(Db {
+                read,
+                write,
+                backend,
+            })
+        }
+        Backend::Postgres => {
+            let pool = Database::connect(options(max_connections))
+                .await
+                .with_context(|| format!("connecting to {redacted}"))?;
+            Ok(Db {
+                read: pool.clone(),
+                write: pool,
+                backend,
+            })
+        }
+    }
+}
+
+impl Db {
+    /// A one-line description of the store for the start-up log: SQLite's version, or
+    /// PostgreSQL's and PostGIS's.
+    pub async fn describe(&self) -> anyhow::Result<String> {
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT 'SQLite ' || sqlite_version() AS v",
+            Backend::Postgres => {
+                "SELECT current_setting('server_version') || ' with PostGIS ' || postgis_lib_version() AS v"
+            }
+        };
+        let row = self
+            .read
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.backend.db_backend(),
+                sql,
+            ))
+            .await?
+            .context("no version row")?;
+        Ok(row.try_get::<String>("", "v")?)
+    }
+}

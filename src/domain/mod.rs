@@ -1,0 +1,12 @@
+//! Validated domain types. GraphQL and CLI inputs become these at the boundary; the
+//! services accept nothing else.
+
+pub mod asset;
+pub mod geometry;
+pub mod kind;
+pub mod search;
+
+pub use asset::{AssetPatch, NewAsset, Text};
+pub use geometry::{GeometryType, ValidGeometry};
+pub use kind::AssetKind;
+pub use search::{AssetFilter, BBox, Buffer, LonLat, PageSize, Radius, SearchCursor};

@@ -1,0 +1,262 @@
+//! Validated search inputs: a point, a radius, a box, a buffer, a page size, a cursor.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use uuid::Uuid;
+
+use crate::domain::kind::AssetKind;
+use crate::error::{AppError, AppResult};
+
+/// A WGS84 position, longitude first.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LonLat {
+    pub lon: f64,
+    pub lat: f64,
+}
+
+impl LonLat {
+    pub fn new(lon: f64, lat: f64) -> AppResult<Self> {
+        if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
+            return Err(AppError::invalid("lon", "lon must be between -180 and 180"));
+        }
+        if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+            return Err(AppError::invalid("lat", "lat must be between -90 and 90"));
+        }
+        Ok(Self { lon, lat })
+    }
+}
+
+/// A search radius in metres: more than 0, at most [`Radius::MAX_METERS`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Radius(f64);
+
+impl Radius {
+    /// 50 km: a borough and its neighbours, never the whole map.
+    pub const MAX_METERS: f64 = 50_000.0;
+
+    pub fn meters(value: f64) -> AppResult<Self> {
+        if !value.is_finite() || value <= 0.0 || value > Self::MAX_METERS {
+            return Err(AppError::invalid(
+                "radiusMeters",
+                format!(
+                    "radiusMeters must be more than 0 and at most {}",
+                    Self::MAX_METERS
+                ),
+            ));
+        }
+        Ok(Self(value))
+    }
+
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+/// A corridor half-width in metres for `assetsIntersecting`: 0 (plain intersection) to
+/// [`Buffer::MAX_METERS`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Buffer(f64);
+
+impl Buffer {
+    pub const MAX_METERS: f64 = 10_000.0;
+
+    pub fn meters(value: Option<f64>) -> AppResult<Self> {
+        let value = value.unwrap_or(0.0);
+        if !value.is_finite() || value < 0.0 || value > Self::MAX_METERS {
+            return Err(AppError::invalid(
+                "bufferMeters",
+                format!(
+                    "bufferMeters must be between 0 and {}",
+                    Self::MAX_METERS
+                ),
+            ));
+        }
+        Ok(Self(value))
+    }
+
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+/// A lon/lat box that does not cross the antimeridian (min < max on both axes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BBox {
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+impl BBox {
+    /// The largest box a viewport query may ask for, in square degrees (about 2.5 x 2.5
+    /// degrees: a whole county at map zoom 8).
+    pub const MAX_SQUARE_DEGREES: f64 = 6.25;
+
+    pub fn new(min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) -> AppResult<Self> {
+        let min = LonLat::new(min_lon, min_lat).map_err(|_| {
+            AppError::invalid("bbox", "minLon/minLat must be a valid longitude/latitude")
+        })?;
+        let max = LonLat::new(max_lon, max_lat).map_err(|_| {
+            AppError::invalid("bbox", "maxLon/maxLat must be a valid longitude/latitude")
+        })?;
+        if min.lon > max.lon || min.lat > max.lat {
+            return Err(AppError::invalid(
+                "bbox",
+                "minLon must not exceed maxLon and minLat must not exceed maxLat \
+                 (boxes across the antimeridian are not supported)",
+            ));
+        }
+        if (max.lon - min.lon) * (max.lat - min.lat) > Self::MAX_SQUARE_DEGREES {
+            return Err(AppError::invalid(
+                "bbox",
+                format!(
+                    "the box is larger than {} square degrees; zoom in",
+                    Self::MAX_SQUARE_DEGREES
+                ),
+            ));
+        }
+        Ok(Self {
+            min_lon: min.lon,
+            min_lat: min.lat,
+            max_lon: max.lon,
+            max_lat: max.lat,
+        })
+    }
+}
+
+/// `first`: 1 to [`PageSize::MAX`], [`PageSize::DEFAULT`] when omitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageSize(u64);
+
+impl PageSize {
+    pub const DEFAULT: u64 = 20;
+    pub const MAX: u64 = 100;
+
+    pub fn new(first: Option<i32>) -> AppResult<Self> {
+        match first {
+            None => Ok(Self(Self::DEFAULT)),
+            Some(n) if n >= 1 && (n as u64) <= Self::MAX => Ok(Self(n as u64)),
+            Some(_) => Err(AppError::invalid(
+                "first",
+                format!("first must be between 1 and {}", Self::MAX),
+            )),
+        }
+    }
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+/// Filters shared by every search: any of the kinds, any of the categories (a parent
+/// category matches its children), and a case-insensitive text match on name or
+/// description.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AssetFilter {
+    pub kinds: Vec<AssetKind>,
+    pub categories: Vec<String>,
+    pub text: Option<String>,
+}
+
+impl AssetFilter {
+    pub const MAX_TEXT_CHARS: usize = 200;
+    pub const MAX_LIST: usize = 50;
+
+    pub fn new(
+        kinds: Vec<AssetKind>,
+        categories: Vec<String>,
+        text: Option<String>,
+    ) -> AppResult<Self> {
+        if kinds.len() > Self::MAX_LIST || categories.len() > Self::MAX_LIST {
+            return Err(AppError::invalid(
+                "filter",
+                format!("at most {} kinds and {} categories", Self::MAX_LIST, Self::MAX_LIST),
+            ));
+        }
+        let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        if let Some(t) = &text
+            && t.chars().count() > Self::MAX_TEXT_CHARS
+        {
+            return Err(AppError::invalid(
+                "text",
+                format!("text must be at most {} characters", Self::MAX_TEXT_CHARS),
+            ));
+        }
+        Ok(Self {
+            kinds,
+            categories,
+            text,
+        })
+    }
+}
+
+/// Where a page of a sorted search ends: (distance, id) for distance-ordered searches,
+/// the id alone for viewport searches (distance 0). Opaque to clients.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SearchCursor {
+    pub distance: f64,
+    pub id: Uuid,
+}
+
+impl SearchCursor {
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{:016x}:{}", self.distance.to_bits(), self.id))
+    }
+
+    pub fn decode(text: &str) -> AppResult<Self> {
+        let bad = || AppError::invalid("after", "after is not a cursor returned by this query");
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| bad())?;
+        let (bits, id) = text.split_once(':').ok_or_else(bad)?;
+        let distance = f64::from_bits(u64::from_str_radix(bits, 16).map_err(|_| bad())?);
+        if !distance.is_finite() || distance < 0.0 {
+            return Err(bad());
+        }
+        let id = Uuid::parse_str(id).map_err(|_| bad())?;
+        Ok(Self { distance, id })
+    }
+
+    pub fn decode_opt(text: Option<&str>) -> AppResult<Option<Self>> {
+        text.map(Self::decode).transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips_exactly() {
+        let c = SearchCursor {
+            distance: 1234.567_890_123,
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(SearchCursor::decode(&c.encode()).unwrap(), c);
+        assert!(SearchCursor::decode("not-a-cursor").is_err());
+    }
+
+    #[test]
+    fn radius_bounds() {
+        assert!(Radius::meters(0.0).is_err());
+        assert!(Radius::meters(-5.0).is_err());
+        assert!(Radius::meters(f64::NAN).is_err());
+        assert!(Radius::meters(Radius::MAX_METERS + 1.0).is_err());
+        assert!(Radius::meters(1.0).is_ok());
+    }
+
+    #[test]
+    fn bbox_rules() {
+        assert!(BBox::new(-2.3, 53.4, -2.2, 53.5).is_ok());
+        assert!(BBox::new(-2.2, 53.4, -2.3, 53.5).is_err());
+        assert!(BBox::new(-10.0, 50.0, 10.0, 60.0).is_err());
+        assert!(BBox::new(-200.0, 53.4, -2.2, 53.5).is_err());
+    }
+
+    #[test]
+    fn page_size_bounds() {
+        assert_eq!(PageSize::new(None).unwrap().get(), PageSize::DEFAULT);
+        assert!(PageSize::new(Some(0)).is_err());
+        assert!(PageSize::new(Some(101)).is_err());
+    }
+}

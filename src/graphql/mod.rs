@@ -1,0 +1,51 @@
+//! The GraphQL API: thin resolvers that turn inputs into domain types, call one service
+//! function and map the result. The SDL this produces is `schema.graphql` at the repo root.
+//!
+//! - `scalars`: `GeoJSON`
+//! - `types`: `Asset`, `Organization`, `Category`, connections and inputs
+//! - `query`, `mutation`: the roots
+//! - `loaders`: DataLoaders for an asset's categories and organization
+
+mod loaders;
+mod mutation;
+mod query;
+mod scalars;
+mod types;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptySubscription, Schema};
+
+use crate::db::Db;
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// The deepest selection a query may make.
+pub const MAX_DEPTH: usize = 12;
+/// The most a query may cost; list fields cost their page size times their selection.
+pub const MAX_COMPLEXITY: usize = 20_000;
+
+/// The schema without a database, for printing the SDL.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+pub fn schema(db: Db) -> AppSchema {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .data(DataLoader::new(
+            loaders::CategoriesByAsset(db.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            loaders::OrganizationById(db.clone()),
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(loaders::CategoryById(db.clone()), tokio::spawn))
+        .data(db)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}

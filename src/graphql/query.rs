@@ -1,0 +1,160 @@
+//! The query root.
+
+use async_graphql::{Context, ID, Object};
+use uuid::Uuid;
+
+use super::scalars::GeoJson;
+use super::types::{
+    Asset, AssetConnection, AssetFilterInput, AssetSearchConnection, BBoxInput, Category,
+    LonLatInput, Organization, OrganizationConnection, OrganizationEdge, PageInfo, parse_id,
+};
+use crate::db::Db;
+use crate::domain::{BBox, Buffer, LonLat, PageSize, Radius, SearchCursor, ValidGeometry};
+use crate::error::AppError;
+use crate::service;
+
+pub struct QueryRoot;
+
+fn filter(filter: Option<AssetFilterInput>) -> Result<crate::domain::AssetFilter, AppError> {
+    filter.unwrap_or_default().into_domain()
+}
+
+#[Object]
+impl QueryRoot {
+    /// One asset by id, archived ones included; null when there is none.
+    async fn asset(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Asset>> {
+        let db = ctx.data::<Db>()?;
+        let id = parse_id("id", &id)?;
+        Ok(service::assets::get(db, id).await?.map(Asset))
+    }
+
+    /// Active assets within `radiusMeters` of `near`, nearest first; every edge carries
+    /// `distanceMeters`, the geodesic distance (WGS84 ellipsoid) to the nearest point of
+    /// the asset's geometry (0 inside a polygon). The radius is inclusive, more than 0 and
+    /// at most 50 000 m. `first` is 1 to 100 (default 20); `after` is an `endCursor`.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn nearby_assets(
+        &self,
+        ctx: &Context<'_>,
+        near: LonLatInput,
+        radius_meters: f64,
+        filter: Option<AssetFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<AssetSearchConnection> {
+        let db = ctx.data::<Db>()?;
+        let center = LonLat::new(near.lon, near.lat)?;
+        let radius = Radius::meters(radius_meters)?;
+        let filter = self::filter(filter)?;
+        let first = PageSize::new(first)?;
+        let after = SearchCursor::decode_opt(after.as_deref())?;
+        Ok(service::search::nearby(db, center, radius, filter, first, after)
+            .await?
+            .into())
+    }
+
+    /// Active assets whose geometry intersects the box (a map viewport), in a stable
+    /// order (by id). `first` is 1 to 100 (default 20).
+    #[graphql(
+        name = "assetsInBBox",
+        complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+    )]
+    async fn assets_in_bbox(
+        &self,
+        ctx: &Context<'_>,
+        bbox: BBoxInput,
+        filter: Option<AssetFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<AssetConnection> {
+        let db = ctx.data::<Db>()?;
+        let bbox = BBox::new(bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat)?;
+        let filter = self::filter(filter)?;
+        let first = PageSize::new(first)?;
+        let after = SearchCursor::decode_opt(after.as_deref())?;
+        Ok(service::search::in_bbox(db, bbox, filter, first, after)
+            .await?
+            .into())
+    }
+
+    /// Active assets that intersect `geometry` (a ward boundary), or that lie within
+    /// `bufferMeters` of it (a corridor along a route), nearest first. `distanceMeters` is
+    /// the geodesic distance between the nearest points (0 where they intersect).
+    /// `bufferMeters` is 0 to 10 000 (default 0).
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn assets_intersecting(
+        &self,
+        ctx: &Context<'_>,
+        geometry: GeoJson,
+        buffer_meters: Option<f64>,
+        filter: Option<AssetFilterInput>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<AssetSearchConnection> {
+        let db = ctx.data::<Db>()?;
+        let geometry = ValidGeometry::parse(&geometry.0).map_err(AppError::from)?;
+        let buffer = Buffer::meters(buffer_meters)?;
+        let filter = self::filter(filter)?;
+        let first = PageSize::new(first)?;
+        let after = SearchCursor::decode_opt(after.as_deref())?;
+        Ok(
+            service::search::intersecting(db, geometry, buffer, filter, first, after)
+                .await?
+                .into(),
+        )
+    }
+
+    /// One organization by id; null when there is none.
+    async fn organization(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<Organization>> {
+        let db = ctx.data::<Db>()?;
+        let id = parse_id("id", &id)?;
+        Ok(service::organizations::get(db, id).await?.map(Organization))
+    }
+
+    /// Organizations in the order they were created. `first` is 1 to 100 (default 20).
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<OrganizationConnection> {
+        let db = ctx.data::<Db>()?;
+        let first = PageSize::new(first)?;
+        let after: Option<Uuid> = SearchCursor::decode_opt(after.as_deref())?.map(|c| c.id);
+        let mut rows = service::organizations::list(db, after, first).await?;
+        let limit = usize::try_from(first.get()).unwrap_or(usize::MAX);
+        let has_next = rows.len() > limit;
+        rows.truncate(limit);
+        let cursor = |id: Uuid| SearchCursor { distance: 0.0, id }.encode();
+        Ok(OrganizationConnection {
+            page_info: PageInfo {
+                has_next_page: has_next,
+                has_previous_page: after.is_some(),
+                start_cursor: rows.first().map(|o| cursor(o.id)),
+                end_cursor: rows.last().map(|o| cursor(o.id)),
+            },
+            edges: rows
+                .into_iter()
+                .map(|o| OrganizationEdge {
+                    cursor: cursor(o.id),
+                    node: Organization(o),
+                })
+                .collect(),
+        })
+    }
+
+    /// The whole needs-and-interests taxonomy, by slug.
+    async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Category>> {
+        let db = ctx.data::<Db>()?;
+        Ok(service::categories::list(&db.read)
+            .await?
+            .into_iter()
+            .map(Category)
+            .collect())
+    }
+}

@@ -1,0 +1,429 @@
+//! Output and input types. Doc comments here become the SDL's descriptions.
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{asset, category, organization};
+use uuid::Uuid;
+
+use super::loaders::{CategoriesByAsset, CategoryById, OrganizationById};
+use super::scalars::GeoJson;
+use crate::domain::{self, AssetKind as Kind};
+use crate::error::{AppError, AppResult};
+use crate::service::search::Page;
+
+/// What an asset is. Each kind allows certain geometry types: PARK, GREEN_SPACE and VENUE
+/// a Point, Polygon or MultiPolygon; CYCLE_PATH and WALKING_ROUTE a LineString or
+/// MultiLineString; COMMUNITY_GROUP, CHARITY and SERVICE a Point or MultiPoint; ACTIVITY a
+/// point or a line (a walk); HEALTH_CHAMPION a Point.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AssetKind {
+    Park,
+    GreenSpace,
+    CyclePath,
+    WalkingRoute,
+    CommunityGroup,
+    Charity,
+    Activity,
+    Venue,
+    Service,
+    HealthChampion,
+}
+
+impl From<AssetKind> for Kind {
+    fn from(k: AssetKind) -> Self {
+        match k {
+            AssetKind::Park => Kind::Park,
+            AssetKind::GreenSpace => Kind::GreenSpace,
+            AssetKind::CyclePath => Kind::CyclePath,
+            AssetKind::WalkingRoute => Kind::WalkingRoute,
+            AssetKind::CommunityGroup => Kind::CommunityGroup,
+            AssetKind::Charity => Kind::Charity,
+            AssetKind::Activity => Kind::Activity,
+            AssetKind::Venue => Kind::Venue,
+            AssetKind::Service => Kind::Service,
+            AssetKind::HealthChampion => Kind::HealthChampion,
+        }
+    }
+}
+
+impl From<Kind> for AssetKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Park => AssetKind::Park,
+            Kind::GreenSpace => AssetKind::GreenSpace,
+            Kind::CyclePath => AssetKind::CyclePath,
+            Kind::WalkingRoute => AssetKind::WalkingRoute,
+            Kind::CommunityGroup => AssetKind::CommunityGroup,
+            Kind::Charity => AssetKind::Charity,
+            Kind::Activity => AssetKind::Activity,
+            Kind::Venue => AssetKind::Venue,
+            Kind::Service => AssetKind::Service,
+            Kind::HealthChampion => AssetKind::HealthChampion,
+        }
+    }
+}
+
+/// Whether an asset is listed. Archived assets never appear in searches but can still be
+/// fetched by id, so clients holding one learn that it is gone.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AssetStatus {
+    Active,
+    Archived,
+}
+
+pub fn parse_id(field: &'static str, id: &ID) -> AppResult<Uuid> {
+    Uuid::parse_str(id.as_str())
+        .map_err(|_| AppError::invalid(field, format!("{field} is not an id issued by this API")))
+}
+
+/// A community asset: anything a community can draw on.
+pub struct Asset(pub asset::Model);
+
+#[Object]
+impl Asset {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn kind(&self) -> async_graphql::Result<AssetKind> {
+        Kind::parse(&self.0.kind)
+            .map(AssetKind::from)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("stored kind {:?}", self.0.kind)).into())
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    /// The asset's geometry as an RFC 7946 GeoJSON object, (longitude, latitude), WGS84.
+    async fn geometry(&self) -> async_graphql::Result<GeoJson> {
+        serde_json::from_str(&self.0.geometry)
+            .map(GeoJson)
+            .map_err(|e| AppError::Internal(e.into()).into())
+    }
+
+    /// Needs-and-interests categories, by slug.
+    async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Category>> {
+        let loader = ctx.data::<DataLoader<CategoriesByAsset>>()?;
+        Ok(loader
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Category)
+            .collect())
+    }
+
+    /// The group or charity that runs the asset, if any.
+    async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
+        let Some(id) = self.0.organization_id else {
+            return Ok(None);
+        };
+        let loader = ctx.data::<DataLoader<OrganizationById>>()?;
+        Ok(loader.load_one(id).await?.map(Organization))
+    }
+
+    /// Postal address, free text.
+    async fn address(&self) -> Option<&str> {
+        self.0.address.as_deref()
+    }
+
+    async fn postcode(&self) -> Option<&str> {
+        self.0.postcode.as_deref()
+    }
+
+    async fn website(&self) -> Option<&str> {
+        self.0.website.as_deref()
+    }
+
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+
+    async fn status(&self) -> AssetStatus {
+        if self.0.status == crate::service::assets::ARCHIVED {
+            AssetStatus::Archived
+        } else {
+            AssetStatus::Active
+        }
+    }
+
+    /// Starts at 1 and goes up by one with every change; pass it back as
+    /// `expectedVersion` to change the asset.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// When the asset was archived; null while it is active.
+    async fn archived_at(&self) -> Option<DateTime<Utc>> {
+        self.0.archived_at
+    }
+}
+
+/// A group or charity that runs assets.
+pub struct Organization(pub organization::Model);
+
+#[Object]
+impl Organization {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    async fn website(&self) -> Option<&str> {
+        self.0.website.as_deref()
+    }
+
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// A term of the needs-and-interests taxonomy. Filtering by a category also matches
+/// its children.
+pub struct Category(pub category::Model);
+
+#[Object]
+impl Category {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Stable identifier to filter by, e.g. `mental-wellbeing`.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The broader category this one belongs to, if any.
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Category>> {
+        let Some(id) = self.0.parent_id else {
+            return Ok(None);
+        };
+        let loader = ctx.data::<DataLoader<CategoryById>>()?;
+        Ok(loader.load_one(id).await?.map(Category))
+    }
+}
+
+/// Relay page information.
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    /// True when this page was asked for with `after`.
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct AssetEdge {
+    pub node: Asset,
+    pub cursor: String,
+}
+
+/// A page of assets.
+#[derive(SimpleObject)]
+pub struct AssetConnection {
+    pub edges: Vec<AssetEdge>,
+    pub page_info: PageInfo,
+}
+
+#[derive(SimpleObject)]
+pub struct AssetSearchEdge {
+    pub node: Asset,
+    pub cursor: String,
+    /// Geodesic distance in metres on the WGS84 ellipsoid from the query point or
+    /// geometry to the nearest point of the asset's geometry; 0 inside a polygon.
+    pub distance_meters: f64,
+}
+
+/// A page of search results, nearest first.
+#[derive(SimpleObject)]
+pub struct AssetSearchConnection {
+    pub edges: Vec<AssetSearchEdge>,
+    pub page_info: PageInfo,
+}
+
+fn page_info(page: &Page) -> PageInfo {
+    PageInfo {
+        has_next_page: page.has_next,
+        has_previous_page: page.has_previous,
+        start_cursor: page.items.first().map(|(_, h)| h.cursor().encode()),
+        end_cursor: page.items.last().map(|(_, h)| h.cursor().encode()),
+    }
+}
+
+impl From<Page> for AssetSearchConnection {
+    fn from(page: Page) -> Self {
+        let page_info = page_info(&page);
+        Self {
+            edges: page
+                .items
+                .into_iter()
+                .map(|(model, hit)| AssetSearchEdge {
+                    node: Asset(model),
+                    cursor: hit.cursor().encode(),
+                    distance_meters: hit.distance,
+                })
+                .collect(),
+            page_info,
+        }
+    }
+}
+
+impl From<Page> for AssetConnection {
+    fn from(page: Page) -> Self {
+        let page_info = page_info(&page);
+        Self {
+            edges: page
+                .items
+                .into_iter()
+                .map(|(model, hit)| AssetEdge {
+                    node: Asset(model),
+                    cursor: hit.cursor().encode(),
+                })
+                .collect(),
+            page_info,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct OrganizationEdge {
+    pub node: Organization,
+    pub cursor: String,
+}
+
+#[derive(SimpleObject)]
+pub struct OrganizationConnection {
+    pub edges: Vec<OrganizationEdge>,
+    pub page_info: PageInfo,
+}
+
+/// A WGS84 position.
+#[derive(InputObject)]
+pub struct LonLatInput {
+    /// Longitude in degrees, -180 to 180.
+    pub lon: f64,
+    /// Latitude in degrees, -90 to 90.
+    pub lat: f64,
+}
+
+/// A longitude/latitude box, WGS84 degrees. It may not cross the antimeridian and may
+/// cover at most 6.25 square degrees.
+#[derive(InputObject)]
+#[graphql(name = "BBoxInput")]
+pub struct BBoxInput {
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+/// Narrows a search. All given conditions must hold.
+#[derive(InputObject, Default)]
+#[graphql(name = "AssetFilter")]
+pub struct AssetFilterInput {
+    /// Any of these kinds.
+    pub kinds: Option<Vec<AssetKind>>,
+    /// Any of these category slugs; a parent category also matches its children.
+    pub categories: Option<Vec<String>>,
+    /// Case-insensitive words that the name or description contains.
+    pub text: Option<String>,
+}
+
+impl AssetFilterInput {
+    pub fn into_domain(self) -> AppResult<domain::AssetFilter> {
+        domain::AssetFilter::new(
+            self.kinds.unwrap_or_default().into_iter().map(Kind::from).collect(),
+            self.categories.unwrap_or_default(),
+            self.text,
+        )
+    }
+}
+
+/// A new asset. Text is trimmed; empty optional text counts as absent.
+#[derive(InputObject)]
+pub struct CreateAssetInput {
+    pub kind: AssetKind,
+    /// 1 to 200 characters.
+    pub name: String,
+    /// Up to 5000 characters.
+    pub description: Option<String>,
+    /// Must be a geometry type the kind allows (see `AssetKind`).
+    pub geometry: GeoJson,
+    /// Category slugs (see `categories`), at most 20.
+    pub categories: Option<Vec<String>>,
+    pub organization_id: Option<ID>,
+    pub address: Option<String>,
+    pub postcode: Option<String>,
+    pub website: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A change to an asset: omitted fields stay as they are; `null` clears an optional one.
+#[derive(InputObject)]
+pub struct UpdateAssetInput {
+    pub kind: Option<AssetKind>,
+    pub name: Option<String>,
+    pub description: MaybeUndefined<String>,
+    pub geometry: Option<GeoJson>,
+    /// Replaces the asset's categories.
+    pub categories: Option<Vec<String>>,
+    pub organization_id: MaybeUndefined<ID>,
+    pub address: MaybeUndefined<String>,
+    pub postcode: MaybeUndefined<String>,
+    pub website: MaybeUndefined<String>,
+    pub email: MaybeUndefined<String>,
+    pub phone: MaybeUndefined<String>,
+}
+
+#[derive(InputObject)]
+pub struct CreateOrganizationInput {
+    pub name: String,
+    pub description: Option<String>,
+    pub website: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+

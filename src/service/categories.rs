@@ -1,0 +1,97 @@
+//! The needs-and-interests taxonomy.
+
+use std::collections::HashMap;
+
+use entity::{asset_category, category};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+pub async fn list(conn: &impl ConnectionTrait) -> AppResult<Vec<category::Model>> {
+    Ok(category::Entity::find()
+        .order_by_asc(category::Column::Slug)
+        .all(conn)
+        .await?)
+}
+
+/// The ids of these slugs, in order; an unknown slug is an `INVALID_INPUT` naming it.
+pub async fn resolve(conn: &impl ConnectionTrait, slugs: &[String]) -> AppResult<Vec<Uuid>> {
+    if slugs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = category::Entity::find()
+        .filter(category::Column::Slug.is_in(slugs.iter().cloned()))
+        .all(conn)
+        .await?;
+    slugs
+        .iter()
+        .map(|slug| {
+            found
+                .iter()
+                .find(|c| &c.slug == slug)
+                .map(|c| c.id)
+                .ok_or_else(|| {
+                    AppError::invalid("categories", format!("there is no category {slug:?}"))
+                })
+        })
+        .collect()
+}
+
+/// Categories of each asset, sorted by slug.
+pub async fn of_assets(
+    conn: &impl ConnectionTrait,
+    asset_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<category::Model>>> {
+    let mut out: HashMap<Uuid, Vec<category::Model>> = HashMap::new();
+    if asset_ids.is_empty() {
+        return Ok(out);
+    }
+    let rows = asset_category::Entity::find()
+        .filter(asset_category::Column::AssetId.is_in(asset_ids.iter().copied()))
+        .find_also_related(category::Entity)
+        .all(conn)
+        .await?;
+    for (link, cat) in rows {
+        if let Some(cat) = cat {
+            out.entry(link.asset_id).or_default().push(cat);
+        }
+    }
+    for cats in out.values_mut() {
+        cats.sort_by(|a, b| a.slug.cmp(&b.slug));
+    }
+    Ok(out)
+}
+
+/// Replaces an asset's categories.
+pub async fn set_for_asset(
+    conn: &impl ConnectionTrait,
+    asset_id: Uuid,
+    category_ids: &[Uuid],
+) -> AppResult<()> {
+    asset_category::Entity::delete_many()
+        .filter(asset_category::Column::AssetId.eq(asset_id))
+        .exec(conn)
+        .await?;
+    link(conn, category_ids.iter().map(|c| (asset_id, *c))).await
+}
+
+/// Inserts (asset, category) links.
+pub async fn link(
+    conn: &impl ConnectionTrait,
+    links: impl IntoIterator<Item = (Uuid, Uuid)>,
+) -> AppResult<()> {
+    let models: Vec<asset_category::ActiveModel> = links
+        .into_iter()
+        .map(|(asset_id, category_id)| asset_category::ActiveModel {
+            asset_id: sea_orm::Set(asset_id),
+            category_id: sea_orm::Set(category_id),
+        })
+        .collect();
+    for chunk in models.chunks(1_000) {
+        asset_category::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}

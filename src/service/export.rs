@@ -1,0 +1,76 @@
+//! GeoJSON out: every active asset as a Feature of one FeatureCollection, written as it
+//! is read, a page at a time.
+
+use std::io::Write;
+
+use entity::asset;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{categories, organizations};
+use crate::db::Db;
+use crate::error::{AppError, AppResult};
+
+const PAGE: u64 = 1_000;
+
+fn io(err: std::io::Error) -> AppError {
+    AppError::Internal(err.into())
+}
+
+/// Writes the FeatureCollection and returns how many features it holds.
+pub async fn export(db: &Db, out: &mut impl Write) -> AppResult<u64> {
+    out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[\n")
+        .map_err(io)?;
+    let mut after: Option<Uuid> = None;
+    let mut written = 0_u64;
+    loop {
+        let mut query = asset::Entity::find()
+            .filter(asset::Column::Status.eq(super::assets::ACTIVE))
+            .order_by_asc(asset::Column::Id)
+            .limit(PAGE);
+        if let Some(a) = after {
+            query = query.filter(asset::Column::Id.gt(a));
+        }
+        let rows = query.all(&db.read).await?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.id);
+        let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
+        let cats = categories::of_assets(&db.read, &ids).await?;
+        let org_ids: Vec<Uuid> = rows.iter().filter_map(|a| a.organization_id).collect();
+        let orgs = organizations::by_ids(db, &org_ids).await?;
+        for a in &rows {
+            let geometry: Value = serde_json::from_str(&a.geometry)
+                .map_err(|e| AppError::Internal(e.into()))?;
+            let feature = json!({
+                "type": "Feature",
+                "id": a.id.to_string(),
+                "geometry": geometry,
+                "properties": {
+                    "kind": a.kind,
+                    "name": a.name,
+                    "description": a.description,
+                    "categories": cats.get(&a.id).map(|c| c.iter().map(|c| c.slug.clone()).collect::<Vec<_>>()).unwrap_or_default(),
+                    "organization": a.organization_id.and_then(|o| orgs.get(&o)).map(|o| o.name.clone()),
+                    "organizationId": a.organization_id.map(|o| o.to_string()),
+                    "address": a.address,
+                    "postcode": a.postcode,
+                    "website": a.website,
+                    "email": a.email,
+                    "phone": a.phone,
+                    "version": a.version,
+                    "createdAt": a.created_at.to_rfc3339(),
+                    "updatedAt": a.updated_at.to_rfc3339(),
+                }
+            });
+            if written > 0 {
+                out.write_all(b",\n").map_err(io)?;
+            }
+            serde_json::to_writer(&mut *out, &feature).map_err(|e| AppError::Internal(e.into()))?;
+            written += 1;
+        }
+    }
+    out.write_all(b"\n]}\n").map_err(io)?;
+    out.flush().map_err(io)?;
+    Ok(written)
+}

@@ -1,0 +1,362 @@
+//! GeoJSON FeatureCollections in: each feature is mapped (name, kind, categories,
+//! contact details from the common property names), validated by the same gate as the
+//! API, and either imported or reported with its reason. All imported features go in
+//! one transaction: a failed import leaves nothing behind.
+
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait, TransactionTrait};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{assets, categories, organizations};
+use crate::db::Db;
+use crate::domain::asset::{Contact, parse_email};
+use crate::domain::{AssetKind, NewAsset, Text, ValidGeometry};
+use crate::error::{AppError, AppResult};
+
+/// Property names tried, in order, for each field when no flag names one.
+const NAME_PROPERTIES: &[&str] = &["name", "Name", "NAME", "site_name", "title", "Title"];
+const DESCRIPTION_PROPERTIES: &[&str] = &["description", "Description", "DESCRIPTION"];
+const ADDRESS_PROPERTIES: &[&str] = &["address", "Address", "ADDRESS"];
+const POSTCODE_PROPERTIES: &[&str] = &["postcode", "Postcode", "POSTCODE", "post_code"];
+const WEBSITE_PROPERTIES: &[&str] = &["website", "Website", "url", "URL"];
+const EMAIL_PROPERTIES: &[&str] = &["email", "Email", "EMAIL"];
+const PHONE_PROPERTIES: &[&str] = &["phone", "Phone", "telephone", "Telephone", "tel"];
+/// A free-text contact: an email address if it has an @, else a phone number.
+const CONTACT_PROPERTIES: &[&str] = &["contact", "Contact"];
+/// Values publishers use for "nothing here".
+const PLACEHOLDERS: &[&str] = &["n/a", "na", "none", "-", "not known", "unknown"];
+
+/// Sets kind and categories for features whose `property` equals `value`.
+#[derive(Clone, Debug, Default)]
+pub struct Rule {
+    pub property: String,
+    pub value: String,
+    pub kind: Option<AssetKind>,
+    pub categories: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ImportOptions {
+    /// The kind of every feature, unless a rule or a `kind` property says otherwise.
+    pub kind: Option<AssetKind>,
+    /// Categories given to every feature.
+    pub categories: Vec<String>,
+    /// The property holding the name, instead of the usual names.
+    pub name_property: Option<String>,
+    /// The property naming the organization that runs the asset; organizations are
+    /// found by name or created.
+    pub organization_property: Option<String>,
+    pub rules: Vec<Rule>,
+    /// Refuse the whole file if any feature is rejected.
+    pub strict: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// The feature's position in the collection, from 0.
+    pub index: usize,
+    pub name: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub total: usize,
+    pub imported: usize,
+    pub organizations_created: usize,
+    pub rejected: Vec<Rejection>,
+}
+
+/// A feature that passed, waiting for its organization to be resolved.
+struct Prepared {
+    asset: NewAsset,
+    organization: Option<String>,
+}
+
+fn text_property<'a>(props: &'a Map<String, Value>, names: &[&str]) -> Option<&'a str> {
+    names.iter().find_map(|n| {
+        props
+            .get(*n)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && !PLACEHOLDERS.contains(&v.to_ascii_lowercase().as_str()))
+    })
+}
+
+fn prepare(feature: &Value, options: &ImportOptions) -> AppResult<Prepared> {
+    if feature.get("type").and_then(Value::as_str) != Some("Feature") {
+        return Err(AppError::invalid("feature", "not a GeoJSON Feature"));
+    }
+    let empty = Map::new();
+    let props = feature
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let geometry = match feature.get("geometry") {
+        None | Some(Value::Null) => {
+            return Err(AppError::invalid("geometry", "the feature has no geometry"));
+        }
+        Some(g) => ValidGeometry::parse(g)?,
+    };
+
+    let name_names: Vec<&str> = match &options.name_property {
+        Some(p) => vec![p.as_str()],
+        None => NAME_PROPERTIES.to_vec(),
+    };
+    let name = text_property(props, &name_names)
+        .ok_or_else(|| AppError::invalid("name", "the feature has no name property"))?;
+    let name = Text::parse("name", name, Text::NAME_MAX)?;
+
+    let mut kind = options.kind;
+    if let Some(k) = props.get("kind").and_then(Value::as_str) {
+        kind = Some(
+            AssetKind::parse(k)
+                .ok_or_else(|| AppError::invalid("kind", format!("unknown kind {k:?}")))?,
+        );
+    }
+    let mut cats = options.categories.clone();
+    for rule in &options.rules {
+        if props.get(&rule.property).and_then(Value::as_str) == Some(rule.value.as_str()) {
+            kind = rule.kind.or(kind);
+            cats.extend(rule.categories.iter().cloned());
+        }
+    }
+    let kind = kind.ok_or_else(|| {
+        AppError::invalid("kind", "no kind: pass --kind or give features a kind property")
+    })?;
+
+    let mut email = text_property(props, EMAIL_PROPERTIES);
+    let mut phone = text_property(props, PHONE_PROPERTIES);
+    if let Some(contact) = text_property(props, CONTACT_PROPERTIES) {
+        if contact.contains('@') {
+            email = email.or(Some(contact));
+        } else if contact.chars().any(|c| c.is_ascii_digit()) {
+            phone = phone.or(Some(contact));
+        }
+    }
+    let field = |name: &'static str, names: &[&str]| {
+        Text::parse_opt(name, text_property(props, names), Text::FIELD_MAX)
+    };
+    let contact = Contact {
+        address: field("address", ADDRESS_PROPERTIES)?,
+        postcode: field("postcode", POSTCODE_PROPERTIES)?,
+        website: field("website", WEBSITE_PROPERTIES)?,
+        // a malformed email in published data is dropped, not a reason to lose the asset
+        email: parse_email(email).unwrap_or(None),
+        phone: Text::parse_opt("phone", phone, Text::FIELD_MAX)?,
+    };
+    let description = Text::parse_opt(
+        "description",
+        text_property(props, DESCRIPTION_PROPERTIES),
+        Text::DESCRIPTION_MAX,
+    )?;
+    let organization = options
+        .organization_property
+        .as_deref()
+        .and_then(|p| text_property(props, &[p]))
+        .map(str::to_owned);
+    let asset = NewAsset::new(kind, name, description, geometry, cats, None, contact)?;
+    Ok(Prepared {
+        asset,
+        organization,
+    })
+}
+
+/// Returns the features array of a FeatureCollection.
+pub fn features(collection: &Value) -> AppResult<&Vec<Value>> {
+    if collection.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
+        return Err(AppError::invalid("file", "expected a GeoJSON FeatureCollection"));
+    }
+    if let Some(crs) = collection.get("crs") {
+        // the same rule as for a geometry's own crs
+        let probe = serde_json::json!({"type": "Point", "coordinates": [0.0, 0.0], "crs": crs});
+        ValidGeometry::parse(&probe)?;
+    }
+    collection
+        .get("features")
+        .and_then(Value::as_array)
+        .ok_or_else(|| AppError::invalid("file", "the FeatureCollection has no features array"))
+}
+
+/// Imports a FeatureCollection in one transaction. `progress` is told how many features
+/// have been handled so far.
+pub async fn import(
+    db: &Db,
+    collection: &Value,
+    options: &ImportOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> AppResult<ImportReport> {
+    let txn = db.write.begin().await?;
+    let report = import_into(&txn, collection, options, progress).await?;
+    if options.strict && !report.rejected.is_empty() {
+        txn.rollback().await?;
+        return Ok(ImportReport {
+            imported: 0,
+            organizations_created: 0,
+            ..report
+        });
+    }
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// Imports into an open transaction; the caller commits.
+pub async fn import_into(
+    txn: &DatabaseTransaction,
+    collection: &Value,
+    options: &ImportOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> AppResult<ImportReport> {
+    let features = features(collection)?;
+    let mut fixed: Vec<String> = options.categories.clone();
+    fixed.extend(options.rules.iter().flat_map(|r| r.categories.iter().cloned()));
+    fixed.sort();
+    fixed.dedup();
+    let fixed = crate::domain::asset::dedup_categories(fixed)?;
+    let category_ids: HashMap<String, Uuid> = fixed
+        .iter()
+        .cloned()
+        .zip(categories::resolve(txn, &fixed).await?)
+        .collect();
+
+    let mut report = ImportReport {
+        total: features.len(),
+        ..ImportReport::default()
+    };
+    let mut orgs: HashMap<String, Uuid> = HashMap::new();
+    let mut rows = Vec::new();
+    let mut links = Vec::new();
+    let now = super::now();
+    const BATCH: usize = 500;
+
+    for (index, feature) in features.iter().enumerate() {
+        match prepare(feature, options) {
+            Ok(mut prepared) => {
+                if let Some(org_name) = prepared.organization.take() {
+                    let org_id = match orgs.get(&org_name) {
+                        Some(id) => *id,
+                        None => {
+                            let id = organization_id(txn, &org_name, &mut report).await?;
+                            orgs.insert(org_name, id);
+                            id
+                        }
+                    };
+                    prepared.asset.organization_id = Some(org_id);
+                }
+                let id = Uuid::now_v7();
+                for slug in &prepared.asset.categories {
+                    if let Some(c) = category_ids.get(slug) {
+                        links.push((id, *c));
+                    }
+                }
+                rows.push(assets::new_row(id, &prepared.asset, now));
+                report.imported += 1;
+            }
+            Err(err) => report.rejected.push(Rejection {
+                index,
+                name: feature
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .and_then(|p| text_property(p, NAME_PROPERTIES))
+                    .map(str::to_owned),
+                reason: match &err {
+                    AppError::InvalidGeometry(g) => format!("{} ({})", g, g.reason.as_str()),
+                    other => other.message(),
+                },
+            }),
+        }
+        if rows.len() >= BATCH {
+            flush(txn, &mut rows, &mut links).await?;
+        }
+        progress(index as u64 + 1);
+    }
+    flush(txn, &mut rows, &mut links).await?;
+    Ok(report)
+}
+
+async fn organization_id(
+    conn: &impl ConnectionTrait,
+    name: &str,
+    report: &mut ImportReport,
+) -> AppResult<Uuid> {
+    if let Some(org) = organizations::find_by_name(conn, name).await? {
+        return Ok(org.id);
+    }
+    let org = organizations::insert(
+        conn,
+        organizations::NewOrganization {
+            name: Text::parse("organization", name, Text::NAME_MAX)?,
+            description: None,
+            website: None,
+            email: None,
+            phone: None,
+        },
+    )
+    .await?;
+    report.organizations_created += 1;
+    Ok(org.id)
+}
+
+async fn flush(
+    txn: &DatabaseTransaction,
+    rows: &mut Vec<entity::asset::ActiveModel>,
+    links: &mut Vec<(Uuid, Uuid)>,
+) -> AppResult<()> {
+    if !rows.is_empty() {
+        entity::asset::Entity::insert_many(std::mem::take(rows))
+            .exec_without_returning(txn)
+            .await?;
+    }
+    categories::link(txn, std::mem::take(links)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn options() -> ImportOptions {
+        ImportOptions {
+            kind: Some(AssetKind::Service),
+            ..ImportOptions::default()
+        }
+    }
+
+    #[test]
+    fn maps_the_usual_property_names() {
+        let f = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.4, 53.5]},
+            "properties": {"Name": "BRASS Bolton", "Postcode": "BL3 2HP", "Contact": "admin@brass-bolton.org.uk",
+                           "Website": "http://brassbolton.org/", "Address": "N/A"}});
+        let p = prepare(&f, &options()).unwrap();
+        assert_eq!(p.asset.name.as_str(), "BRASS Bolton");
+        assert_eq!(p.asset.contact.postcode.unwrap().as_str(), "BL3 2HP");
+        assert_eq!(p.asset.contact.email.unwrap().as_str(), "admin@brass-bolton.org.uk");
+        assert_eq!(p.asset.contact.address, None);
+    }
+
+    #[test]
+    fn rules_set_kind_and_categories() {
+        let mut opts = options();
+        opts.rules.push(Rule {
+            property: "site_type".into(),
+            value: "Public Park Or Garden".into(),
+            kind: Some(AssetKind::Park),
+            categories: vec!["parks".into()],
+        });
+        let f = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.4, 53.5]},
+            "properties": {"site_name": "Longford Park", "site_type": "Public Park Or Garden"}});
+        let p = prepare(&f, &opts).unwrap();
+        assert_eq!(p.asset.kind, AssetKind::Park);
+        assert_eq!(p.asset.categories, vec!["parks".to_owned()]);
+    }
+
+    #[test]
+    fn rejects_features_without_name_or_geometry() {
+        let no_name = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [0, 0]}, "properties": {}});
+        assert!(prepare(&no_name, &options()).is_err());
+        let no_geom = json!({"type": "Feature", "geometry": null, "properties": {"name": "x"}});
+        assert!(prepare(&no_geom, &options()).is_err());
+    }
+}

@@ -1,0 +1,23 @@
+//! Use cases: one function per thing a user does. They take validated domain types and
+//! a [`Db`](crate::db::Db), and return entities or [`AppError`](crate::error::AppError).
+//!
+//! - `assets`: create, read, update with optimistic concurrency, archive
+//! - `search`: nearby, viewport and corridor searches, paged
+//! - `organizations`, `categories`: the groups that run assets and the taxonomy
+//! - `import`, `export`: GeoJSON in (all or nothing) and out
+//! - `demo`: the Greater Manchester demo map, loaded once
+
+pub mod assets;
+pub mod categories;
+pub mod demo;
+pub mod export;
+pub mod import;
+pub mod organizations;
+pub mod search;
+
+use chrono::{DateTime, SubsecRound, Utc};
+
+/// Now, to the microsecond: the finest both backends store.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}

@@ -1,0 +1,263 @@
+//! Geodesic distances in metres on the WGS84 ellipsoid, to the nearest point of a
+//! geometry (0 inside a polygon), computed the way PostGIS measures `geography`:
+//! the nearest point is found on the sphere, treating edges as great-circle arcs, and the
+//! distance to it is then measured on the ellipsoid (Karney's geodesic). The SQLite
+//! backend uses this; the cross-backend test holds it to PostGIS's answers.
+
+use geo::{Coord, Distance, Geodesic, Geometry, Intersects, Line, LineString, Point, Polygon};
+
+type V3 = [f64; 3];
+
+fn to_v3(c: Coord<f64>) -> V3 {
+    let (lon, lat) = (c.x.to_radians(), c.y.to_radians());
+    [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
+}
+
+fn from_v3(v: V3) -> Coord<f64> {
+    Coord {
+        x: v[1].atan2(v[0]).to_degrees(),
+        y: v[2].atan2(v[0].hypot(v[1])).to_degrees(),
+    }
+}
+
+fn dot(a: V3, b: V3) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+fn cross(a: V3, b: V3) -> V3 {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+
+fn norm(a: V3) -> f64 {
+    dot(a, a).sqrt()
+}
+
+/// Angle between two unit vectors, accurate for tiny angles.
+fn angle(a: V3, b: V3) -> f64 {
+    norm(cross(a, b)).atan2(dot(a, b))
+}
+
+/// Metres between two positions on the WGS84 ellipsoid.
+pub fn geodesic(a: Coord<f64>, b: Coord<f64>) -> f64 {
+    Geodesic.distance(Point(a), Point(b))
+}
+
+/// The point of the great-circle arc `a`-`b` nearest to `p` on the sphere, with its angle.
+fn nearest_on_arc(p: V3, a: Coord<f64>, b: Coord<f64>) -> (f64, Coord<f64>) {
+    let (va, vb) = (to_v3(a), to_v3(b));
+    let (da, db) = (angle(p, va), angle(p, vb));
+    let mut best = if da <= db { (da, a) } else { (db, b) };
+    let n = cross(va, vb);
+    let nn = norm(n);
+    if nn < 1e-300 {
+        return best;
+    }
+    let n = [n[0] / nn, n[1] / nn, n[2] / nn];
+    let s = dot(p, n);
+    let k = [p[0] - n[0] * s, p[1] - n[1] * s, p[2] - n[2] * s];
+    let kn = norm(k);
+    if kn < 1e-300 {
+        return best;
+    }
+    let k = [k[0] / kn, k[1] / kn, k[2] / kn];
+    // k lies on the arc when it is between a and b going the short way round
+    if dot(cross(va, k), n) >= 0.0 && dot(cross(k, vb), n) >= 0.0 {
+        let dk = angle(p, k);
+        if dk < best.0 {
+            best = (dk, from_v3(k));
+        }
+    }
+    best
+}
+
+/// Nearest point of a chain of arcs to `p` (on the sphere).
+fn nearest_on_chain(p: Coord<f64>, chain: &LineString<f64>) -> (f64, Coord<f64>) {
+    let vp = to_v3(p);
+    let mut best = (f64::INFINITY, p);
+    for line in chain.lines() {
+        let candidate = nearest_on_arc(vp, line.start, line.end);
+        if candidate.0 < best.0 {
+            best = candidate;
+        }
+    }
+    if chain.0.len() == 1 {
+        best = (angle(vp, to_v3(chain.0[0])), chain.0[0]);
+    }
+    best
+}
+
+fn point_to_chain(p: Coord<f64>, chain: &LineString<f64>) -> f64 {
+    let (_, nearest) = nearest_on_chain(p, chain);
+    geodesic(p, nearest)
+}
+
+fn point_to_polygon(p: Coord<f64>, poly: &Polygon<f64>) -> f64 {
+    if poly.intersects(&p) {
+        return 0.0;
+    }
+    std::iter::once(poly.exterior())
+        .chain(poly.interiors())
+        .map(|ring| point_to_chain(p, ring))
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Metres from a chain to a chain: 0 where they cross, else between the nearest pair of
+/// points found on the sphere.
+fn chain_to_chain(a: &LineString<f64>, b: &LineString<f64>) -> f64 {
+    let mut best = (f64::INFINITY, Coord::zero(), Coord::zero());
+    let a_lines: Vec<Line<f64>> = a.lines().collect();
+    let b_lines: Vec<Line<f64>> = b.lines().collect();
+    for la in &a_lines {
+        for lb in &b_lines {
+            if la.intersects(lb) {
+                return 0.0;
+            }
+        }
+    }
+    let mut consider = |p: Coord<f64>, chain: &LineString<f64>, p_first: bool| {
+        let (d, q) = nearest_on_chain(p, chain);
+        if d < best.0 {
+            best = if p_first { (d, p, q) } else { (d, q, p) };
+        }
+    };
+    for p in &a.0 {
+        consider(*p, b, true);
+    }
+    for p in &b.0 {
+        consider(*p, a, false);
+    }
+    if best.0.is_infinite() {
+        return f64::INFINITY;
+    }
+    geodesic(best.1, best.2)
+}
+
+fn rings(poly: &Polygon<f64>) -> impl Iterator<Item = &LineString<f64>> {
+    std::iter::once(poly.exterior()).chain(poly.interiors())
+}
+
+/// A geometry broken into the parts PostGIS measures separately.
+enum Part<'a> {
+    Point(Coord<f64>),
+    Chain(&'a LineString<f64>),
+    Polygon(&'a Polygon<f64>),
+}
+
+fn parts(g: &Geometry<f64>) -> Vec<Part<'_>> {
+    match g {
+        Geometry::Point(p) => vec![Part::Point(p.0)],
+        Geometry::MultiPoint(mp) => mp.0.iter().map(|p| Part::Point(p.0)).collect(),
+        Geometry::LineString(l) => vec![Part::Chain(l)],
+        Geometry::MultiLineString(ml) => ml.0.iter().map(Part::Chain).collect(),
+        Geometry::Polygon(p) => vec![Part::Polygon(p)],
+        Geometry::MultiPolygon(mp) => mp.0.iter().map(Part::Polygon).collect(),
+        Geometry::Line(l) => vec![Part::Point(l.start), Part::Point(l.end)],
+        Geometry::Rect(_) | Geometry::Triangle(_) | Geometry::GeometryCollection(_) => Vec::new(),
+    }
+}
+
+fn part_distance(a: &Part<'_>, b: &Part<'_>) -> f64 {
+    match (a, b) {
+        (Part::Point(p), Part::Point(q)) => geodesic(*p, *q),
+        (Part::Point(p), Part::Chain(c)) | (Part::Chain(c), Part::Point(p)) => point_to_chain(*p, c),
+        (Part::Point(p), Part::Polygon(poly)) | (Part::Polygon(poly), Part::Point(p)) => {
+            point_to_polygon(*p, poly)
+        }
+        (Part::Chain(a), Part::Chain(b)) => chain_to_chain(a, b),
+        (Part::Chain(c), Part::Polygon(poly)) | (Part::Polygon(poly), Part::Chain(c)) => {
+            if c.0.first().is_some_and(|p| poly.intersects(p)) {
+                return 0.0;
+            }
+            rings(poly)
+                .map(|ring| chain_to_chain(c, ring))
+                .fold(f64::INFINITY, f64::min)
+        }
+        (Part::Polygon(a), Part::Polygon(b)) => {
+            let a_first = a.exterior().0.first();
+            let b_first = b.exterior().0.first();
+            if b_first.is_some_and(|p| a.intersects(p)) || a_first.is_some_and(|p| b.intersects(p))
+            {
+                return 0.0;
+            }
+            let mut best = f64::INFINITY;
+            for ra in rings(a) {
+                for rb in rings(b) {
+                    best = best.min(chain_to_chain(ra, rb));
+                }
+            }
+            best
+        }
+    }
+}
+
+/// Metres from a position to the nearest point of a geometry (0 inside a polygon).
+pub fn distance_to_point(g: &Geometry<f64>, p: Coord<f64>) -> f64 {
+    let point = Part::Point(p);
+    parts(g)
+        .iter()
+        .map(|part| part_distance(part, &point))
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Metres between the nearest points of two geometries (0 where they intersect).
+pub fn distance_between(a: &Geometry<f64>, b: &Geometry<f64>) -> f64 {
+    let pb = parts(b);
+    let mut best = f64::INFINITY;
+    for x in parts(a) {
+        for y in &pb {
+            best = best.min(part_distance(&x, y));
+            if best == 0.0 {
+                return 0.0;
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{LineString, polygon};
+
+    fn c(x: f64, y: f64) -> Coord<f64> {
+        Coord { x, y }
+    }
+
+    #[test]
+    fn a_line_is_measured_to_its_nearest_point_not_its_middle() {
+        // a 10 km east-west path; the point is 300 m north of its western end's neighbourhood
+        let line = Geometry::LineString(LineString(vec![c(-2.30, 53.48), c(-2.15, 53.48)]));
+        let p = c(-2.29, 53.48 + 300.0 / 111_250.0);
+        let d = distance_to_point(&line, p);
+        assert!((d - 300.0).abs() < 2.0, "got {d}");
+    }
+
+    #[test]
+    fn inside_a_park_is_zero_and_outside_is_to_the_edge() {
+        let park = Geometry::Polygon(polygon![
+            (x: -2.25, y: 53.47), (x: -2.24, y: 53.47), (x: -2.24, y: 53.48), (x: -2.25, y: 53.48), (x: -2.25, y: 53.47)
+        ]);
+        assert_eq!(distance_to_point(&park, c(-2.245, 53.475)), 0.0);
+        let outside = distance_to_point(&park, c(-2.245, 53.49));
+        let to_edge = geodesic(c(-2.245, 53.49), c(-2.245, 53.48));
+        assert!((outside - to_edge).abs() < 0.5, "{outside} vs {to_edge}");
+    }
+
+    #[test]
+    fn point_to_point_is_the_ellipsoidal_geodesic() {
+        // Manchester to Wigan, about 27 km
+        let d = distance_to_point(&Geometry::Point(Point::new(-2.2426, 53.4808)), c(-2.6325, 53.5450));
+        assert!((26_000.0..28_000.0).contains(&d), "got {d}");
+    }
+
+    #[test]
+    fn crossing_lines_are_zero_apart() {
+        let a = Geometry::LineString(LineString(vec![c(0.0, 0.0), c(1.0, 1.0)]));
+        let b = Geometry::LineString(LineString(vec![c(0.0, 1.0), c(1.0, 0.0)]));
+        assert_eq!(distance_between(&a, &b), 0.0);
+    }
+}

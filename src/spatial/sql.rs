@@ -1,0 +1,117 @@
+//! A little SQL writer: text plus bound values, with each backend's placeholders, and
+//! the filter conditions both backends share.
+
+use sea_orm::{DbBackend, Statement, Value};
+
+use crate::domain::AssetFilter;
+
+pub struct Sql {
+    backend: DbBackend,
+    text: String,
+    values: Vec<Value>,
+}
+
+impl Sql {
+    pub fn new(backend: DbBackend) -> Self {
+        Self {
+            backend,
+            text: String::with_capacity(512),
+            values: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
+        self.values.push(value.into());
+        match self.backend {
+            DbBackend::Postgres => {
+                let n = self.values.len();
+                self.text.push('$');
+                self.text.push_str(&n.to_string());
+            }
+            _ => self.text.push('?'),
+        }
+        self
+    }
+
+    fn bind_list(&mut self, items: impl IntoIterator<Item = String>) -> &mut Self {
+        self.push("(");
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(item);
+        }
+        self.push(")")
+    }
+
+    /// `AND ...` conditions on the `assets a` row: active, kinds, categories, text.
+    pub fn filter(&mut self, filter: &AssetFilter) -> &mut Self {
+        self.push(" AND a.status = 'active'");
+        if !filter.kinds.is_empty() {
+            self.push(" AND a.kind IN ");
+            self.bind_list(filter.kinds.iter().map(|k| k.as_str().to_owned()));
+        }
+        if !filter.categories.is_empty() {
+            self.push(
+                " AND EXISTS (SELECT 1 FROM asset_categories ac \
+                 JOIN categories c ON c.id = ac.category_id \
+                 LEFT JOIN categories p ON p.id = c.parent_id \
+                 WHERE ac.asset_id = a.id AND (c.slug IN ",
+            );
+            self.bind_list(filter.categories.iter().cloned());
+            self.push(" OR p.slug IN ");
+            self.bind_list(filter.categories.iter().cloned());
+            self.push("))");
+        }
+        if let Some(text) = &filter.text {
+            let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
+            self.push(" AND (lower(a.name) LIKE ");
+            self.bind(pattern.clone());
+            self.push(" ESCAPE '\\' OR lower(coalesce(a.description, '')) LIKE ");
+            self.bind(pattern);
+            self.push(" ESCAPE '\\')");
+        }
+        self
+    }
+
+    pub fn build(self) -> Statement {
+        Statement::from_sql_and_values(self.backend, self.text, self.values)
+    }
+}
+
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_follow_the_backend() {
+        let mut pg = Sql::new(DbBackend::Postgres);
+        pg.push("a = ").bind(1).push(" AND b = ").bind(2);
+        assert_eq!(pg.build().sql, "a = $1 AND b = $2");
+        let mut lite = Sql::new(DbBackend::Sqlite);
+        lite.push("a = ").bind(1);
+        assert_eq!(lite.build().sql, "a = ?");
+    }
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
+    }
+}

@@ -1,0 +1,242 @@
+//! SQLite: the R*Tree (`asset_rtree`, kept in step by triggers) finds the candidates
+//! whose bounding boxes reach the search window; the exact test and the geodesic
+//! distance run in Rust on the stored GeoJSON.
+
+use geo::{Coord, Geometry, Intersects, Rect};
+use sea_orm::{ConnectionTrait, QueryResult};
+use uuid::Uuid;
+
+use super::sql::Sql;
+use super::{Hit, geodesic, sort_and_page};
+use crate::db::Db;
+use crate::domain::{AssetFilter, BBox, Buffer, LonLat, Radius, SearchCursor, ValidGeometry};
+use crate::error::{AppError, AppResult};
+
+/// Metres in one degree of latitude, rounded down (the true figure is 110 574 m at the
+/// equator and grows towards the poles), so windows err on the large side.
+const METERS_PER_DEGREE_LAT: f64 = 110_000.0;
+/// Metres in one degree of longitude at the equator, rounded down (true: 111 320 m).
+const METERS_PER_DEGREE_LON: f64 = 111_000.0;
+
+/// A search window in degrees: one or two longitude ranges (two when it wraps across
+/// the antimeridian) and one latitude range.
+struct Window {
+    lons: Vec<(f64, f64)>,
+    lat: (f64, f64),
+}
+
+impl Window {
+    /// The box `rect` grown by `meters` on every side, conservatively.
+    fn around(rect: Rect<f64>, meters: f64) -> Self {
+        let dlat = meters / METERS_PER_DEGREE_LAT * 1.01;
+        let lat = ((rect.min().y - dlat).max(-90.0), (rect.max().y + dlat).min(90.0));
+        let far_lat = lat.0.abs().max(lat.1.abs());
+        let full = vec![(-180.0, 180.0)];
+        if far_lat >= 89.0 {
+            return Self { lons: full, lat };
+        }
+        let dlon = meters / (METERS_PER_DEGREE_LON * far_lat.to_radians().cos()) * 1.01;
+        let (lo, hi) = (rect.min().x - dlon, rect.max().x + dlon);
+        let lons = if hi - lo >= 360.0 {
+            full
+        } else if lo < -180.0 {
+            vec![(lo + 360.0, 180.0), (-180.0, hi)]
+        } else if hi > 180.0 {
+            vec![(lo, 180.0), (-180.0, hi - 360.0)]
+        } else {
+            vec![(lo, hi)]
+        };
+        Self { lons, lat }
+    }
+
+    /// `SELECT a.id, a.geometry, bbox FROM asset_rtree r JOIN assets a ... WHERE <window>`
+    fn select(&self, db: &Db) -> Sql {
+        let mut sql = Sql::new(db.backend.db_backend());
+        sql.push(
+            "SELECT a.id, a.geometry, a.min_lon, a.min_lat, a.max_lon, a.max_lat \
+             FROM asset_rtree r JOIN assets a ON a.seq = r.seq WHERE (",
+        );
+        for (i, (lo, hi)) in self.lons.iter().enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push("(r.max_lon >= ").bind(*lo).push(" AND r.min_lon <= ").bind(*hi).push(")");
+        }
+        sql.push(") AND r.max_lat >= ")
+            .bind(self.lat.0)
+            .push(" AND r.min_lat <= ")
+            .bind(self.lat.1);
+        sql
+    }
+}
+
+/// A candidate row: its id, and its geometry parsed only when the box is not enough.
+struct Candidate {
+    id: Uuid,
+    geometry: String,
+    bbox: Rect<f64>,
+}
+
+impl Candidate {
+    fn from_row(row: &QueryResult) -> AppResult<Self> {
+        let get = |col: &str| row.try_get::<f64>("", col);
+        Ok(Self {
+            id: row.try_get("", "id")?,
+            geometry: row.try_get("", "geometry")?,
+            bbox: Rect::new(
+                Coord { x: get("min_lon")?, y: get("min_lat")? },
+                Coord { x: get("max_lon")?, y: get("max_lat")? },
+            ),
+        })
+    }
+
+    /// A point's box is the point itself; no need to parse it.
+    fn as_point(&self) -> Option<Coord<f64>> {
+        (self.bbox.min() == self.bbox.max()).then(|| self.bbox.min())
+    }
+
+    fn parse(&self) -> AppResult<Geometry<f64>> {
+        parse_stored(&self.geometry)
+    }
+}
+
+/// Stored geometry passed the validation gate on the way in; here it is only decoded.
+fn parse_stored(text: &str) -> AppResult<Geometry<f64>> {
+    let geometry: geojson::Geometry = text
+        .parse()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored geometry unreadable: {e}")))?;
+    Geometry::try_from(&geometry.value)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored geometry unreadable: {e}")))
+}
+
+async fn candidates(db: &Db, sql: Sql) -> AppResult<Vec<Candidate>> {
+    let rows = db.read.query_all_raw(sql.build()).await?;
+    rows.iter().map(Candidate::from_row).collect()
+}
+
+pub async fn nearby(
+    db: &Db,
+    center: LonLat,
+    radius: Radius,
+    filter: &AssetFilter,
+    after: Option<SearchCursor>,
+    limit: u64,
+) -> AppResult<Vec<Hit>> {
+    let c = Coord { x: center.lon, y: center.lat };
+    let window = Window::around(Rect::new(c, c), radius.get());
+    let mut sql = window.select(db);
+    sql.filter(filter);
+    let mut hits = Vec::new();
+    for cand in candidates(db, sql).await? {
+        let distance = match cand.as_point() {
+            Some(p) => geodesic::geodesic(c, p),
+            None => geodesic::distance_to_point(&cand.parse()?, c),
+        };
+        if distance <= radius.get() {
+            hits.push(Hit { id: cand.id, distance });
+        }
+    }
+    Ok(sort_and_page(hits, after, limit))
+}
+
+pub async fn in_bbox(
+    db: &Db,
+    bbox: BBox,
+    filter: &AssetFilter,
+    after: Option<SearchCursor>,
+    limit: u64,
+) -> AppResult<Vec<Hit>> {
+    let rect = Rect::new(
+        Coord { x: bbox.min_lon, y: bbox.min_lat },
+        Coord { x: bbox.max_lon, y: bbox.max_lat },
+    );
+    let window = Window {
+        lons: vec![(bbox.min_lon, bbox.max_lon)],
+        lat: (bbox.min_lat, bbox.max_lat),
+    };
+    let mut sql = window.select(db);
+    sql.filter(filter);
+    if let Some(c) = after {
+        sql.push(" AND a.id > ").bind(c.id);
+    }
+    let mut hits = Vec::new();
+    for cand in candidates(db, sql).await? {
+        let inside = match cand.as_point() {
+            Some(p) => rect.intersects(&p),
+            None => rect.contains_rect(&cand.bbox) || cand.parse()?.intersects(&rect),
+        };
+        if inside {
+            hits.push(Hit { id: cand.id, distance: 0.0 });
+        }
+    }
+    Ok(sort_and_page(hits, after, limit))
+}
+
+pub async fn intersecting(
+    db: &Db,
+    geometry: &ValidGeometry,
+    buffer: Buffer,
+    filter: &AssetFilter,
+    after: Option<SearchCursor>,
+    limit: u64,
+) -> AppResult<Vec<Hit>> {
+    let window = Window::around(geometry.bbox(), buffer.get());
+    let mut sql = window.select(db);
+    sql.filter(filter);
+    let query = geometry.geometry();
+    let mut hits = Vec::new();
+    for cand in candidates(db, sql).await? {
+        let distance = match cand.as_point() {
+            Some(p) => geodesic::distance_to_point(query, p),
+            None => geodesic::distance_between(&cand.parse()?, query),
+        };
+        if distance <= buffer.get() {
+            hits.push(Hit { id: cand.id, distance });
+        }
+    }
+    Ok(sort_and_page(hits, after, limit))
+}
+
+trait RectExt {
+    fn contains_rect(&self, other: &Rect<f64>) -> bool;
+}
+
+impl RectExt for Rect<f64> {
+    fn contains_rect(&self, other: &Rect<f64>) -> bool {
+        self.min().x <= other.min().x
+            && self.min().y <= other.min().y
+            && self.max().x >= other.max().x
+            && self.max().y >= other.max().y
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_wrap_at_the_antimeridian() {
+        let c = Coord { x: 179.99, y: -17.0 };
+        let w = Window::around(Rect::new(c, c), 5_000.0);
+        assert_eq!(w.lons.len(), 2);
+        assert!(w.lons[1].0 == -180.0 && w.lons[1].1 > -180.0);
+    }
+
+    #[test]
+    fn windows_near_the_pole_span_every_longitude() {
+        let c = Coord { x: 10.0, y: 89.5 };
+        let w = Window::around(Rect::new(c, c), 50_000.0);
+        assert_eq!(w.lons, vec![(-180.0, 180.0)]);
+    }
+
+    #[test]
+    fn a_window_holds_the_whole_circle() {
+        // the geodesic circle's east and north points fall inside the window
+        let c = Coord { x: -2.24, y: 53.48 };
+        let w = Window::around(Rect::new(c, c), 10_000.0);
+        let (lo, hi) = w.lons[0];
+        assert!(geodesic::geodesic(c, Coord { x: hi, y: c.y }) > 10_000.0);
+        assert!(geodesic::geodesic(c, Coord { x: lo, y: c.y }) > 10_000.0);
+        assert!(geodesic::geodesic(c, Coord { x: c.x, y: w.lat.1 }) > 10_000.0);
+    }
+}
