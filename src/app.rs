@@ -54,8 +54,14 @@ impl App {
                             import.rejected = report.rejected.len(),
                             "demo data loaded"
                         );
-                        for r in report.rejected {
-                            tracing::warn!(demo.file = file, feature.index = r.index, feature.name = ?r.name, reason = %r.reason, "demo feature skipped");
+                        if let Some(first) = report.rejected.first() {
+                            tracing::warn!(
+                                demo.file = file,
+                                import.rejected = report.rejected.len(),
+                                feature.index = first.index,
+                                reason = %first.reason,
+                                "some demo features were skipped; the first"
+                            );
                         }
                     }
                 }
@@ -84,7 +90,10 @@ impl App {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await

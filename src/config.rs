@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "assetmap", version, about = "A GraphQL API for mapping community assets")]
+#[command(
+    name = "assetmap",
+    version,
+    about = "A GraphQL API for mapping community assets"
+)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -31,10 +35,20 @@ pub enum LogFormat {
 pub struct DbArgs {
     /// `sqlite://FILE?mode=rwc` (the default, created if missing) or `postgres://...`
     /// (PostgreSQL with PostGIS).
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://assetmap.db?mode=rwc", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://assetmap.db?mode=rwc",
+        global = true
+    )]
     pub database_url: String,
     /// Most database connections per pool.
-    #[arg(long, env = "ASSETMAP_DB_MAX_CONNECTIONS", default_value_t = 16, global = true)]
+    #[arg(
+        long,
+        env = "ASSETMAP_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
     pub db_max_connections: u32,
 }
 
@@ -75,6 +89,9 @@ pub struct ImportArgs {
     /// Property that holds the name (default: name, Name, site_name, title ...).
     #[arg(long)]
     pub name_property: Option<String>,
+    /// Property to name a feature by when it has no name (e.g. its type).
+    #[arg(long)]
+    pub fallback_name_property: Option<String>,
     /// Property that names the organization running each asset (created if new).
     #[arg(long)]
     pub organization_property: Option<String>,

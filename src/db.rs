@@ -56,7 +56,10 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Backend::Postgres
     } else {
-        anyhow::bail!("unsupported database URL {}: use sqlite:// or postgres://", redact(url));
+        anyhow::bail!(
+            "unsupported database URL {}: use sqlite:// or postgres://",
+            redact(url)
+        );
     };
     let options = |max: u32| {
         let mut opts = ConnectOptions::new(url.to_owned());

@@ -101,14 +101,13 @@ impl From<AppError> for async_graphql::Error {
                     }
                 })
             }
-            AppError::InvalidInput { message, field } => {
-                async_graphql::Error::new(message).extend_with(|_, e| {
+            AppError::InvalidInput { message, field } => async_graphql::Error::new(message)
+                .extend_with(|_, e| {
                     e.set("code", code);
                     if let Some(field) = field {
                         e.set("field", field);
                     }
-                })
-            }
+                }),
             AppError::Conflict {
                 message,
                 current_version,

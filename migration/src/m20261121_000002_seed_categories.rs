@@ -30,7 +30,11 @@ const TAXONOMY: &[(&str, &str, Option<&str>)] = &[
     ("volunteering", "Volunteering", None),
     ("nature-and-green-space", "Nature and green space", None),
     ("parks", "Parks and gardens", Some("nature-and-green-space")),
-    ("growing", "Allotments and community growing", Some("nature-and-green-space")),
+    (
+        "growing",
+        "Allotments and community growing",
+        Some("nature-and-green-space"),
+    ),
     ("play", "Play spaces", Some("nature-and-green-space")),
     ("arts-and-creativity", "Arts and creativity", None),
 ];
@@ -66,12 +70,7 @@ impl MigrationTrait for Migration {
                 ),
                 None => None,
             };
-            insert.values_panic([
-                id.into(),
-                (*slug).into(),
-                (*name).into(),
-                parent_id.into(),
-            ]);
+            insert.values_panic([id.into(), (*slug).into(), (*name).into(), parent_id.into()]);
             ids.push((slug, id));
         }
         manager.exec_stmt(insert).await

@@ -74,6 +74,7 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
         kind,
         categories: args.categories.clone(),
         name_property: args.name_property.clone(),
+        fallback_name_property: args.fallback_name_property.clone(),
         organization_property: args.organization_property.clone(),
         rules: Vec::new(),
         strict: args.strict,
@@ -85,9 +86,11 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
         ProgressBar::new(total as u64)
     };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} importing [{bar:40}] {pos}/{len} features ({per_sec}, {eta} left)")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} importing [{bar:40}] {pos}/{len} features ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     let report = service::import::import(&db, &collection, &options, &|n| bar.set_position(n))
         .await
@@ -100,7 +103,10 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
             err,
             "rejected feature {}{}: {}",
             r.index,
-            r.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default(),
+            r.name
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
             r.reason
         )?;
     }
@@ -135,7 +141,10 @@ pub async fn export(db: &DbArgs, args: &ExportArgs) -> anyhow::Result<()> {
         }
         Some(path) => {
             // write beside the target, then rename: readers never see half a file
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
             let tmp = tempfile_in(dir)?;
             let mut out = std::io::BufWriter::new(tmp.1);
             let n = service::export::export(&db, &mut out)
@@ -154,7 +163,7 @@ pub async fn export(db: &DbArgs, args: &ExportArgs) -> anyhow::Result<()> {
 
 fn tempfile_in(dir: &std::path::Path) -> anyhow::Result<(std::path::PathBuf, std::fs::File)> {
     let path = dir.join(format!(".assetmap-export-{}.tmp", uuid::Uuid::now_v7()));
-    let file = std::fs::File::create(&path)
-        .with_context(|| format!("creating {}", path.display()))?;
+    let file =
+        std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
     Ok((path, file))
 }

@@ -19,7 +19,10 @@ impl Text {
     pub fn parse(field: &'static str, value: &str, max_chars: usize) -> AppResult<Self> {
         let value = value.trim();
         if value.is_empty() {
-            return Err(AppError::invalid(field, format!("{field} must not be empty")));
+            return Err(AppError::invalid(
+                field,
+                format!("{field} must not be empty"),
+            ));
         }
         if value.chars().count() > max_chars {
             return Err(AppError::invalid(
@@ -184,7 +187,10 @@ mod tests {
 
     #[test]
     fn text_is_trimmed_and_bounded() {
-        assert_eq!(Text::parse("name", "  Park  ", 10).unwrap().as_str(), "Park");
+        assert_eq!(
+            Text::parse("name", "  Park  ", 10).unwrap().as_str(),
+            "Park"
+        );
         assert!(Text::parse("name", "   ", 10).is_err());
         assert!(Text::parse("name", "abcdefghijk", 10).is_err());
         assert!(Text::parse("name", "a\u{0}b", 10).is_err());

@@ -383,117 +383,117 @@ fn non_empty<T>(items: &[T], path: &str) -> Result<(), GeometryError> {
     }
 }
 
-    fn position(value: &Value, path: &str) -> Result<Coord<f64>, GeometryError> {
-        let items = value.as_array().ok_or_else(|| {
-            GeometryError::at(
-                Reason::BadPosition,
-                path,
-                "a position must be an array of numbers",
-            )
+fn position(value: &Value, path: &str) -> Result<Coord<f64>, GeometryError> {
+    let items = value.as_array().ok_or_else(|| {
+        GeometryError::at(
+            Reason::BadPosition,
+            path,
+            "a position must be an array of numbers",
+        )
+    })?;
+    // A third number is an altitude (RFC 7946 3.1.1); Assetmap keeps 2D and drops it.
+    if !(2..=3).contains(&items.len()) {
+        return Err(GeometryError::at(
+            Reason::BadPosition,
+            path,
+            format!(
+                "a position has 2 numbers (longitude, latitude), optionally an altitude; got {}",
+                items.len()
+            ),
+        ));
+    }
+    let mut nums = [0.0_f64; 3];
+    for (i, item) in items.iter().enumerate() {
+        let n = item.as_f64().ok_or_else(|| {
+            GeometryError::at(Reason::BadPosition, path, "coordinates must be numbers")
         })?;
-        // A third number is an altitude (RFC 7946 3.1.1); Assetmap keeps 2D and drops it.
-        if !(2..=3).contains(&items.len()) {
+        if !n.is_finite() {
             return Err(GeometryError::at(
-                Reason::BadPosition,
+                Reason::NonFinite,
                 path,
-                format!(
-                    "a position has 2 numbers (longitude, latitude), optionally an altitude; got {}",
-                    items.len()
-                ),
+                "coordinates must be finite",
             ));
         }
-        let mut nums = [0.0_f64; 3];
-        for (i, item) in items.iter().enumerate() {
-            let n = item.as_f64().ok_or_else(|| {
-                GeometryError::at(Reason::BadPosition, path, "coordinates must be numbers")
-            })?;
-            if !n.is_finite() {
-                return Err(GeometryError::at(
-                    Reason::NonFinite,
-                    path,
-                    "coordinates must be finite",
-                ));
-            }
-            nums[i] = n;
-        }
-        let (lon, lat) = (nums[0], nums[1]);
-        if !(-180.0..=180.0).contains(&lon) {
-            return Err(GeometryError::at(
-                Reason::OutOfRange,
-                path,
-                format!("longitude {lon} is outside -180..180 (positions are [longitude, latitude])"),
-            ));
-        }
-        if !(-90.0..=90.0).contains(&lat) {
-            return Err(GeometryError::at(
-                Reason::OutOfRange,
-                path,
-                format!("latitude {lat} is outside -90..90 (positions are [longitude, latitude])"),
-            ));
-        }
-        Ok(Coord { x: lon, y: lat })
+        nums[i] = n;
     }
+    let (lon, lat) = (nums[0], nums[1]);
+    if !(-180.0..=180.0).contains(&lon) {
+        return Err(GeometryError::at(
+            Reason::OutOfRange,
+            path,
+            format!("longitude {lon} is outside -180..180 (positions are [longitude, latitude])"),
+        ));
+    }
+    if !(-90.0..=90.0).contains(&lat) {
+        return Err(GeometryError::at(
+            Reason::OutOfRange,
+            path,
+            format!("latitude {lat} is outside -90..90 (positions are [longitude, latitude])"),
+        ));
+    }
+    Ok(Coord { x: lon, y: lat })
+}
 
-    fn positions(value: &Value, path: &str) -> Result<Vec<Coord<f64>>, GeometryError> {
-        array(value, path)?
-            .iter()
-            .enumerate()
-            .map(|(i, p)| position(p, &format!("{path}[{i}]")))
-            .collect()
-    }
+fn positions(value: &Value, path: &str) -> Result<Vec<Coord<f64>>, GeometryError> {
+    array(value, path)?
+        .iter()
+        .enumerate()
+        .map(|(i, p)| position(p, &format!("{path}[{i}]")))
+        .collect()
+}
 
-    fn line(value: &Value, path: &str) -> Result<LineString<f64>, GeometryError> {
-        let pts = positions(value, path)?;
-        non_empty(&pts, path)?;
-        if pts.iter().all(|c| *c == pts[0]) {
-            return Err(GeometryError::at(
-                Reason::TooFewPositions,
-                path,
-                "a LineString needs at least two distinct positions",
-            ));
-        }
-        Ok(LineString(pts))
+fn line(value: &Value, path: &str) -> Result<LineString<f64>, GeometryError> {
+    let pts = positions(value, path)?;
+    non_empty(&pts, path)?;
+    if pts.iter().all(|c| *c == pts[0]) {
+        return Err(GeometryError::at(
+            Reason::TooFewPositions,
+            path,
+            "a LineString needs at least two distinct positions",
+        ));
     }
+    Ok(LineString(pts))
+}
 
-    fn ring(value: &Value, path: &str) -> Result<LineString<f64>, GeometryError> {
-        let pts = positions(value, path)?;
-        non_empty(&pts, path)?;
-        if pts.len() < 4 {
-            return Err(GeometryError::at(
-                Reason::RingTooShort,
-                path,
-                "a ring needs at least four positions, the last equal to the first",
-            ));
-        }
-        if pts.first() != pts.last() {
-            return Err(GeometryError::at(
-                Reason::RingNotClosed,
-                path,
-                "a ring's last position must equal its first",
-            ));
-        }
-        Ok(LineString(pts))
+fn ring(value: &Value, path: &str) -> Result<LineString<f64>, GeometryError> {
+    let pts = positions(value, path)?;
+    non_empty(&pts, path)?;
+    if pts.len() < 4 {
+        return Err(GeometryError::at(
+            Reason::RingTooShort,
+            path,
+            "a ring needs at least four positions, the last equal to the first",
+        ));
     }
+    if pts.first() != pts.last() {
+        return Err(GeometryError::at(
+            Reason::RingNotClosed,
+            path,
+            "a ring's last position must equal its first",
+        ));
+    }
+    Ok(LineString(pts))
+}
 
-    fn polygon(value: &Value, path: &str) -> Result<Polygon<f64>, GeometryError> {
-        let rings = array(value, path)?;
-        non_empty(rings, path)?;
-        let mut built = rings
-            .iter()
-            .enumerate()
-            .map(|(i, r)| ring(r, &format!("{path}[{i}]")))
-            .collect::<Result<Vec<_>, _>>()?;
-        let exterior = built.remove(0);
-        let polygon = Polygon::new(exterior, built);
-        if let Err(problem) = polygon.check_validation() {
-            return Err(GeometryError::at(
-                Reason::InvalidPolygon,
-                path,
-                problem.to_string(),
-            ));
-        }
-        Ok(polygon.orient(Direction::Default))
+fn polygon(value: &Value, path: &str) -> Result<Polygon<f64>, GeometryError> {
+    let rings = array(value, path)?;
+    non_empty(rings, path)?;
+    let mut built = rings
+        .iter()
+        .enumerate()
+        .map(|(i, r)| ring(r, &format!("{path}[{i}]")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let exterior = built.remove(0);
+    let polygon = Polygon::new(exterior, built);
+    if let Err(problem) = polygon.check_validation() {
+        return Err(GeometryError::at(
+            Reason::InvalidPolygon,
+            path,
+            problem.to_string(),
+        ));
     }
+    Ok(polygon.orient(Direction::Default))
+}
 
 #[cfg(test)]
 mod tests {
@@ -570,16 +570,22 @@ mod tests {
             Reason::TooFewPositions
         );
         assert_eq!(
-            reason(json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]]})),
+            reason(
+                json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]]})
+            ),
             Reason::RingNotClosed
         );
         assert_eq!(
-            reason(json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]]]})),
+            reason(
+                json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]]]})
+            ),
             Reason::RingTooShort
         );
         // a bow tie crosses itself
         assert_eq!(
-            reason(json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]]})),
+            reason(
+                json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]]})
+            ),
             Reason::InvalidPolygon
         );
         assert_eq!(
@@ -591,18 +597,26 @@ mod tests {
 
     #[test]
     fn reports_where_the_fault_is() {
-        let err = ValidGeometry::parse(&json!({"type": "LineString", "coordinates": [[1.0, 1.0], [1.0, 95.0]]}))
-            .unwrap_err();
+        let err = ValidGeometry::parse(
+            &json!({"type": "LineString", "coordinates": [[1.0, 1.0], [1.0, 95.0]]}),
+        )
+        .unwrap_err();
         assert_eq!(err.path.as_deref(), Some("coordinates[1]"));
     }
 
     #[test]
     fn caps_vertices_before_building_anything() {
-        let coords: Vec<Value> = (0..=MAX_VERTICES).map(|i| json!([0.0, i as f64 * 1e-5])).collect();
-        let err = ValidGeometry::parse(&json!({"type": "LineString", "coordinates": coords})).unwrap_err();
+        let coords: Vec<Value> = (0..=MAX_VERTICES)
+            .map(|i| json!([0.0, i as f64 * 1e-5]))
+            .collect();
+        let err = ValidGeometry::parse(&json!({"type": "LineString", "coordinates": coords}))
+            .unwrap_err();
         assert_eq!(err.reason, Reason::TooManyVertices);
-        let parts: Vec<Value> = (0..=MAX_PARTS).map(|_| json!([[0.0, 0.0], [1.0, 1.0]])).collect();
-        let err = ValidGeometry::parse(&json!({"type": "MultiLineString", "coordinates": parts})).unwrap_err();
+        let parts: Vec<Value> = (0..=MAX_PARTS)
+            .map(|_| json!([[0.0, 0.0], [1.0, 1.0]]))
+            .collect();
+        let err = ValidGeometry::parse(&json!({"type": "MultiLineString", "coordinates": parts}))
+            .unwrap_err();
         assert_eq!(err.reason, Reason::TooManyParts);
     }
 }

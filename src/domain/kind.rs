@@ -103,9 +103,19 @@ mod tests {
 
     #[test]
     fn a_cycle_path_is_a_line() {
-        assert!(AssetKind::CyclePath.check_geometry(GeometryType::LineString).is_ok());
-        let err = AssetKind::CyclePath.check_geometry(GeometryType::Point).unwrap_err();
+        assert!(
+            AssetKind::CyclePath
+                .check_geometry(GeometryType::LineString)
+                .is_ok()
+        );
+        let err = AssetKind::CyclePath
+            .check_geometry(GeometryType::Point)
+            .unwrap_err();
         assert_eq!(err.reason, Reason::TypeNotAllowedForKind);
-        assert!(AssetKind::Park.check_geometry(GeometryType::Polygon).is_ok());
+        assert!(
+            AssetKind::Park
+                .check_geometry(GeometryType::Polygon)
+                .is_ok()
+        );
     }
 }

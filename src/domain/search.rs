@@ -65,10 +65,7 @@ impl Buffer {
         if !value.is_finite() || value < 0.0 || value > Self::MAX_METERS {
             return Err(AppError::invalid(
                 "bufferMeters",
-                format!(
-                    "bufferMeters must be between 0 and {}",
-                    Self::MAX_METERS
-                ),
+                format!("bufferMeters must be between 0 and {}", Self::MAX_METERS),
             ));
         }
         Ok(Self(value))
@@ -171,7 +168,11 @@ impl AssetFilter {
         if kinds.len() > Self::MAX_LIST || categories.len() > Self::MAX_LIST {
             return Err(AppError::invalid(
                 "filter",
-                format!("at most {} kinds and {} categories", Self::MAX_LIST, Self::MAX_LIST),
+                format!(
+                    "at most {} kinds and {} categories",
+                    Self::MAX_LIST,
+                    Self::MAX_LIST
+                ),
             ));
         }
         let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());

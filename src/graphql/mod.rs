@@ -43,7 +43,10 @@ pub fn schema(db: Db) -> AppSchema {
             loaders::OrganizationById(db.clone()),
             tokio::spawn,
         ))
-        .data(DataLoader::new(loaders::CategoryById(db.clone()), tokio::spawn))
+        .data(DataLoader::new(
+            loaders::CategoryById(db.clone()),
+            tokio::spawn,
+        ))
         .data(db)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)

@@ -41,7 +41,11 @@ fn new_asset(input: CreateAssetInput) -> AppResult<NewAsset> {
     NewAsset::new(
         kind,
         Text::parse("name", &input.name, Text::NAME_MAX)?,
-        Text::parse_opt("description", input.description.as_deref(), Text::DESCRIPTION_MAX)?,
+        Text::parse_opt(
+            "description",
+            input.description.as_deref(),
+            Text::DESCRIPTION_MAX,
+        )?,
         geometry,
         input.categories.unwrap_or_default(),
         organization_id,
@@ -159,4 +163,3 @@ impl MutationRoot {
         Ok(Organization(service::organizations::create(db, new).await?))
     }
 }
-

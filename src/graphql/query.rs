@@ -48,9 +48,11 @@ impl QueryRoot {
         let filter = self::filter(filter)?;
         let first = PageSize::new(first)?;
         let after = SearchCursor::decode_opt(after.as_deref())?;
-        Ok(service::search::nearby(db, center, radius, filter, first, after)
-            .await?
-            .into())
+        Ok(
+            service::search::nearby(db, center, radius, filter, first, after)
+                .await?
+                .into(),
+        )
     }
 
     /// Active assets whose geometry intersects the box (a map viewport), in a stable

@@ -20,7 +20,9 @@ impl ScalarType for GeoJson {
                 .into_json()
                 .map(GeoJson)
                 .map_err(|_| InputValueError::custom("not a GeoJSON object")),
-            _ => Err(InputValueError::custom("expected a GeoJSON geometry object")),
+            _ => Err(InputValueError::custom(
+                "expected a GeoJSON geometry object",
+            )),
         }
     }
 

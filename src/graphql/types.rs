@@ -89,7 +89,9 @@ impl Asset {
     async fn kind(&self) -> async_graphql::Result<AssetKind> {
         Kind::parse(&self.0.kind)
             .map(AssetKind::from)
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("stored kind {:?}", self.0.kind)).into())
+            .ok_or_else(|| {
+                AppError::Internal(anyhow::anyhow!("stored kind {:?}", self.0.kind)).into()
+            })
     }
 
     async fn name(&self) -> &str {
@@ -374,7 +376,11 @@ pub struct AssetFilterInput {
 impl AssetFilterInput {
     pub fn into_domain(self) -> AppResult<domain::AssetFilter> {
         domain::AssetFilter::new(
-            self.kinds.unwrap_or_default().into_iter().map(Kind::from).collect(),
+            self.kinds
+                .unwrap_or_default()
+                .into_iter()
+                .map(Kind::from)
+                .collect(),
             self.categories.unwrap_or_default(),
             self.text,
         )
@@ -426,4 +432,3 @@ pub struct CreateOrganizationInput {
     pub email: Option<String>,
     pub phone: Option<String>,
 }
-

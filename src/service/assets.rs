@@ -9,8 +9,7 @@ use std::collections::HashMap;
 use entity::{asset, organization};
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -60,7 +59,10 @@ pub fn new_row(id: Uuid, new: &NewAsset, now: chrono::DateTime<chrono::Utc>) -> 
 
 async fn check_organization(conn: &impl ConnectionTrait, id: Option<Uuid>) -> AppResult<()> {
     if let Some(id) = id
-        && organization::Entity::find_by_id(id).one(conn).await?.is_none()
+        && organization::Entity::find_by_id(id)
+            .one(conn)
+            .await?
+            .is_none()
     {
         return Err(AppError::invalid(
             "organizationId",
@@ -256,4 +258,3 @@ pub async fn count_all(conn: &impl ConnectionTrait) -> AppResult<u64> {
     use sea_orm::PaginatorTrait;
     Ok(asset::Entity::find().count(conn).await?)
 }
-

@@ -29,11 +29,13 @@ fn rule(property: &str, value: &str, kind: Option<AssetKind>, categories: &[&str
 }
 
 fn greenspace() -> ImportOptions {
-    let site = |value: &str, kind: Option<AssetKind>, cats: &[&str]| rule("site_type", value, kind, cats);
+    let site =
+        |value: &str, kind: Option<AssetKind>, cats: &[&str]| rule("site_type", value, kind, cats);
     ImportOptions {
         kind: Some(AssetKind::GreenSpace),
         categories: vec!["nature-and-green-space".into()],
         name_property: Some("site_name".into()),
+        fallback_name_property: Some("site_type".into()),
         rules: vec![
             site("Public Park Or Garden", Some(AssetKind::Park), &["parks"]),
             site("Play Space", None, &["play"]),
@@ -132,7 +134,10 @@ const DATASETS: &[Dataset] = &[
 /// Returns the per-file reports when it loaded.
 pub async fn load_if_empty(db: &Db) -> AppResult<Option<Vec<(&'static str, ImportReport)>>> {
     let txn = db.write.begin().await?;
-    if app_meta::Entity::find_by_id(MARKER).one(&txn).await?.is_some()
+    if app_meta::Entity::find_by_id(MARKER)
+        .one(&txn)
+        .await?
+        .is_some()
         || super::assets::count_all(&txn).await? > 0
     {
         return Ok(None);

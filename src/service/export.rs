@@ -40,8 +40,8 @@ pub async fn export(db: &Db, out: &mut impl Write) -> AppResult<u64> {
         let org_ids: Vec<Uuid> = rows.iter().filter_map(|a| a.organization_id).collect();
         let orgs = organizations::by_ids(db, &org_ids).await?;
         for a in &rows {
-            let geometry: Value = serde_json::from_str(&a.geometry)
-                .map_err(|e| AppError::Internal(e.into()))?;
+            let geometry: Value =
+                serde_json::from_str(&a.geometry).map_err(|e| AppError::Internal(e.into()))?;
             let feature = json!({
                 "type": "Feature",
                 "id": a.id.to_string(),

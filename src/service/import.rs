@@ -45,6 +45,9 @@ pub struct ImportOptions {
     pub categories: Vec<String>,
     /// The property holding the name, instead of the usual names.
     pub name_property: Option<String>,
+    /// The property to name a feature by when it has no name (e.g. its type, so an
+    /// unnamed site becomes "Play Space").
+    pub fallback_name_property: Option<String>,
     /// The property naming the organization that runs the asset; organizations are
     /// found by name or created.
     pub organization_property: Option<String>,
@@ -105,7 +108,13 @@ fn prepare(feature: &Value, options: &ImportOptions) -> AppResult<Prepared> {
         Some(p) => vec![p.as_str()],
         None => NAME_PROPERTIES.to_vec(),
     };
+    let fallback: Vec<&str> = options
+        .fallback_name_property
+        .as_deref()
+        .into_iter()
+        .collect();
     let name = text_property(props, &name_names)
+        .or_else(|| text_property(props, &fallback))
         .ok_or_else(|| AppError::invalid("name", "the feature has no name property"))?;
     let name = Text::parse("name", name, Text::NAME_MAX)?;
 
@@ -124,7 +133,10 @@ fn prepare(feature: &Value, options: &ImportOptions) -> AppResult<Prepared> {
         }
     }
     let kind = kind.ok_or_else(|| {
-        AppError::invalid("kind", "no kind: pass --kind or give features a kind property")
+        AppError::invalid(
+            "kind",
+            "no kind: pass --kind or give features a kind property",
+        )
     })?;
 
     let mut email = text_property(props, EMAIL_PROPERTIES);
@@ -167,7 +179,10 @@ fn prepare(feature: &Value, options: &ImportOptions) -> AppResult<Prepared> {
 /// Returns the features array of a FeatureCollection.
 pub fn features(collection: &Value) -> AppResult<&Vec<Value>> {
     if collection.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
-        return Err(AppError::invalid("file", "expected a GeoJSON FeatureCollection"));
+        return Err(AppError::invalid(
+            "file",
+            "expected a GeoJSON FeatureCollection",
+        ));
     }
     if let Some(crs) = collection.get("crs") {
         // the same rule as for a geometry's own crs
@@ -211,7 +226,12 @@ pub async fn import_into(
 ) -> AppResult<ImportReport> {
     let features = features(collection)?;
     let mut fixed: Vec<String> = options.categories.clone();
-    fixed.extend(options.rules.iter().flat_map(|r| r.categories.iter().cloned()));
+    fixed.extend(
+        options
+            .rules
+            .iter()
+            .flat_map(|r| r.categories.iter().cloned()),
+    );
     fixed.sort();
     fixed.dedup();
     let fixed = crate::domain::asset::dedup_categories(fixed)?;
@@ -332,7 +352,10 @@ mod tests {
         let p = prepare(&f, &options()).unwrap();
         assert_eq!(p.asset.name.as_str(), "BRASS Bolton");
         assert_eq!(p.asset.contact.postcode.unwrap().as_str(), "BL3 2HP");
-        assert_eq!(p.asset.contact.email.unwrap().as_str(), "admin@brass-bolton.org.uk");
+        assert_eq!(
+            p.asset.contact.email.unwrap().as_str(),
+            "admin@brass-bolton.org.uk"
+        );
         assert_eq!(p.asset.contact.address, None);
     }
 

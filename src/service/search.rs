@@ -6,7 +6,9 @@ use entity::asset;
 use uuid::Uuid;
 
 use crate::db::Db;
-use crate::domain::{AssetFilter, BBox, Buffer, LonLat, PageSize, Radius, SearchCursor, ValidGeometry};
+use crate::domain::{
+    AssetFilter, BBox, Buffer, LonLat, PageSize, Radius, SearchCursor, ValidGeometry,
+};
 use crate::error::AppResult;
 use crate::spatial::{self, Hit};
 
@@ -18,7 +20,12 @@ pub struct Page {
     pub has_previous: bool,
 }
 
-async fn page(db: &Db, mut hits: Vec<Hit>, first: PageSize, after: Option<SearchCursor>) -> AppResult<Page> {
+async fn page(
+    db: &Db,
+    mut hits: Vec<Hit>,
+    first: PageSize,
+    after: Option<SearchCursor>,
+) -> AppResult<Page> {
     let limit = usize::try_from(first.get()).unwrap_or(usize::MAX);
     let has_next = hits.len() > limit;
     hits.truncate(limit);
@@ -40,7 +47,9 @@ async fn page(db: &Db, mut hits: Vec<Hit>, first: PageSize, after: Option<Search
 }
 
 async fn check_categories(db: &Db, filter: &AssetFilter) -> AppResult<()> {
-    super::categories::resolve(&db.read, &filter.categories).await.map(|_| ())
+    super::categories::resolve(&db.read, &filter.categories)
+        .await
+        .map(|_| ())
 }
 
 #[tracing::instrument(skip_all, fields(geo.radius_m = radius.get()))]

@@ -163,7 +163,9 @@ fn parts(g: &Geometry<f64>) -> Vec<Part<'_>> {
 fn part_distance(a: &Part<'_>, b: &Part<'_>) -> f64 {
     match (a, b) {
         (Part::Point(p), Part::Point(q)) => geodesic(*p, *q),
-        (Part::Point(p), Part::Chain(c)) | (Part::Chain(c), Part::Point(p)) => point_to_chain(*p, c),
+        (Part::Point(p), Part::Chain(c)) | (Part::Chain(c), Part::Point(p)) => {
+            point_to_chain(*p, c)
+        }
         (Part::Point(p), Part::Polygon(poly)) | (Part::Polygon(poly), Part::Point(p)) => {
             point_to_polygon(*p, poly)
         }
@@ -250,7 +252,10 @@ mod tests {
     #[test]
     fn point_to_point_is_the_ellipsoidal_geodesic() {
         // Manchester to Wigan, about 27 km
-        let d = distance_to_point(&Geometry::Point(Point::new(-2.2426, 53.4808)), c(-2.6325, 53.5450));
+        let d = distance_to_point(
+            &Geometry::Point(Point::new(-2.2426, 53.4808)),
+            c(-2.6325, 53.5450),
+        );
         assert!((26_000.0..28_000.0).contains(&d), "got {d}");
     }
 

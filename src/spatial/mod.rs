@@ -47,7 +47,12 @@ pub async fn nearby(
         Backend::Sqlite => sqlite::nearby(db, center, radius, filter, after, limit).await?,
         Backend::Postgres => postgis::nearby(db, center, radius, filter, after, limit).await?,
     };
-    tracing::debug!(db.backend = db.backend.as_str(), geo.radius_m = radius.get(), result.count = hits.len(), "nearby");
+    tracing::debug!(
+        db.backend = db.backend.as_str(),
+        geo.radius_m = radius.get(),
+        result.count = hits.len(),
+        "nearby"
+    );
     Ok(hits)
 }
 

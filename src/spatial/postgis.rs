@@ -14,9 +14,14 @@ use crate::error::AppResult;
 fn page(mut sql: Sql, after: Option<SearchCursor>, limit: u64) -> Sql {
     sql.push(") s");
     if let Some(c) = after {
-        sql.push(" WHERE (s.d, s.id) > (").bind(c.distance).push(", ").bind(c.id).push(")");
+        sql.push(" WHERE (s.d, s.id) > (")
+            .bind(c.distance)
+            .push(", ")
+            .bind(c.id)
+            .push(")");
     }
-    sql.push(" ORDER BY s.d, s.id LIMIT ").bind(i64::try_from(limit).unwrap_or(i64::MAX));
+    sql.push(" ORDER BY s.d, s.id LIMIT ")
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX));
     sql
 }
 

@@ -29,7 +29,10 @@ impl Window {
     /// The box `rect` grown by `meters` on every side, conservatively.
     fn around(rect: Rect<f64>, meters: f64) -> Self {
         let dlat = meters / METERS_PER_DEGREE_LAT * 1.01;
-        let lat = ((rect.min().y - dlat).max(-90.0), (rect.max().y + dlat).min(90.0));
+        let lat = (
+            (rect.min().y - dlat).max(-90.0),
+            (rect.max().y + dlat).min(90.0),
+        );
         let far_lat = lat.0.abs().max(lat.1.abs());
         let full = vec![(-180.0, 180.0)];
         if far_lat >= 89.0 {
@@ -60,7 +63,11 @@ impl Window {
             if i > 0 {
                 sql.push(" OR ");
             }
-            sql.push("(r.max_lon >= ").bind(*lo).push(" AND r.min_lon <= ").bind(*hi).push(")");
+            sql.push("(r.max_lon >= ")
+                .bind(*lo)
+                .push(" AND r.min_lon <= ")
+                .bind(*hi)
+                .push(")");
         }
         sql.push(") AND r.max_lat >= ")
             .bind(self.lat.0)
@@ -84,8 +91,14 @@ impl Candidate {
             id: row.try_get("", "id")?,
             geometry: row.try_get("", "geometry")?,
             bbox: Rect::new(
-                Coord { x: get("min_lon")?, y: get("min_lat")? },
-                Coord { x: get("max_lon")?, y: get("max_lat")? },
+                Coord {
+                    x: get("min_lon")?,
+                    y: get("min_lat")?,
+                },
+                Coord {
+                    x: get("max_lon")?,
+                    y: get("max_lat")?,
+                },
             ),
         })
     }
@@ -122,7 +135,10 @@ pub async fn nearby(
     after: Option<SearchCursor>,
     limit: u64,
 ) -> AppResult<Vec<Hit>> {
-    let c = Coord { x: center.lon, y: center.lat };
+    let c = Coord {
+        x: center.lon,
+        y: center.lat,
+    };
     let window = Window::around(Rect::new(c, c), radius.get());
     let mut sql = window.select(db);
     sql.filter(filter);
@@ -133,7 +149,10 @@ pub async fn nearby(
             None => geodesic::distance_to_point(&cand.parse()?, c),
         };
         if distance <= radius.get() {
-            hits.push(Hit { id: cand.id, distance });
+            hits.push(Hit {
+                id: cand.id,
+                distance,
+            });
         }
     }
     Ok(sort_and_page(hits, after, limit))
@@ -147,8 +166,14 @@ pub async fn in_bbox(
     limit: u64,
 ) -> AppResult<Vec<Hit>> {
     let rect = Rect::new(
-        Coord { x: bbox.min_lon, y: bbox.min_lat },
-        Coord { x: bbox.max_lon, y: bbox.max_lat },
+        Coord {
+            x: bbox.min_lon,
+            y: bbox.min_lat,
+        },
+        Coord {
+            x: bbox.max_lon,
+            y: bbox.max_lat,
+        },
     );
     let window = Window {
         lons: vec![(bbox.min_lon, bbox.max_lon)],
@@ -166,7 +191,10 @@ pub async fn in_bbox(
             None => rect.contains_rect(&cand.bbox) || cand.parse()?.intersects(&rect),
         };
         if inside {
-            hits.push(Hit { id: cand.id, distance: 0.0 });
+            hits.push(Hit {
+                id: cand.id,
+                distance: 0.0,
+            });
         }
     }
     Ok(sort_and_page(hits, after, limit))
@@ -191,7 +219,10 @@ pub async fn intersecting(
             None => geodesic::distance_between(&cand.parse()?, query),
         };
         if distance <= buffer.get() {
-            hits.push(Hit { id: cand.id, distance });
+            hits.push(Hit {
+                id: cand.id,
+                distance,
+            });
         }
     }
     Ok(sort_and_page(hits, after, limit))
@@ -216,7 +247,10 @@ mod tests {
 
     #[test]
     fn windows_wrap_at_the_antimeridian() {
-        let c = Coord { x: 179.99, y: -17.0 };
+        let c = Coord {
+            x: 179.99,
+            y: -17.0,
+        };
         let w = Window::around(Rect::new(c, c), 5_000.0);
         assert_eq!(w.lons.len(), 2);
         assert!(w.lons[1].0 == -180.0 && w.lons[1].1 > -180.0);

@@ -1,0 +1,202 @@
+//! Spawning the real app on a fresh database, and talking GraphQL to it.
+
+use std::time::Duration;
+
+use assetmap::app::{App, AppConfig};
+use assetmap::db::Db;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn(Backend)` as two tests, `NAME::sqlite` and `NAME::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => { $(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::helpers::Backend::Postgres).await
+            }
+        }
+    )* };
+}
+
+/// A fresh, empty database: a new SQLite file, or a new PostgreSQL database created for
+/// this test alone (named with `ASSETMAP_TEST_DB_PREFIX`, copied from
+/// `ASSETMAP_TEST_PG_TEMPLATE` when set) on the server at `ASSETMAP_TEST_PG_URL`.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<TempDir>,
+}
+
+pub async fn fresh_database(backend: Backend) -> TestDatabase {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("assetmap.db").display()
+            );
+            TestDatabase {
+                url,
+                _dir: Some(dir),
+            }
+        }
+        Backend::Postgres => {
+            let admin_url = std::env::var("ASSETMAP_TEST_PG_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+            let prefix = std::env::var("ASSETMAP_TEST_DB_PREFIX")
+                .unwrap_or_else(|_| "assetmap_test".to_owned());
+            let name = format!("{prefix}_{}", uuid::Uuid::now_v7().simple());
+            let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL tests need a server at {admin_url} (set ASSETMAP_TEST_PG_URL); \
+                     scripts/test starts one: {e}"
+                )
+            });
+            let template = std::env::var("ASSETMAP_TEST_PG_TEMPLATE")
+                .map(|t| format!(" TEMPLATE \"{t}\""))
+                .unwrap_or_default();
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\"{template}"))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(base, _)| base.to_owned())
+                .expect("database URL with a path");
+            TestDatabase {
+                url: format!("{base}/{name}"),
+                _dir: None,
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+    pub database: TestDatabase,
+    pub backend: Backend,
+    client: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, fresh_database(backend).await, false).await
+    }
+
+    pub async fn spawn_with(backend: Backend, database: TestDatabase, demo_data: bool) -> Self {
+        let app = App::build(&AppConfig {
+            database_url: database.url.clone(),
+            db_max_connections: 4,
+            bind: "127.0.0.1:0".parse().expect("address"),
+            demo_data,
+        })
+        .await
+        .expect("app builds");
+        let addr = app.local_addr().expect("bound");
+        let db = app.db().clone();
+        let server = tokio::spawn(async move {
+            app.run_until(std::future::pending())
+                .await
+                .expect("server runs");
+        });
+        Self {
+            base: format!("http://{addr}"),
+            db,
+            database,
+            backend,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("client"),
+            server,
+        }
+    }
+
+    /// The whole GraphQL response.
+    pub async fn gql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .json(&json!({"query": query, "variables": variables}))
+            .send()
+            .await
+            .expect("request sent");
+        response.json().await.expect("a JSON response")
+    }
+
+    /// `data`, failing the test (with the whole response) if there were errors.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let response = self.gql(query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "[{:?}] expected no errors, got {response:#}",
+            self.backend
+        );
+        response["data"].clone()
+    }
+
+    /// The first error's `extensions.code`, failing the test if there was no error.
+    pub async fn error(&self, query: &str, variables: Value) -> Value {
+        let response = self.gql(query, variables).await;
+        let error = response["errors"][0].clone();
+        assert!(
+            error.is_object(),
+            "[{:?}] expected an error, got {response:#}",
+            self.backend
+        );
+        error
+    }
+
+    pub async fn create_asset(&self, input: Value) -> Value {
+        let data = self
+            .data(
+                "mutation($input: CreateAssetInput!) { createAsset(input: $input) { id version name } }",
+                json!({"input": input}),
+            )
+            .await;
+        data["createAsset"].clone()
+    }
+
+    pub async fn count_assets(&self) -> u64 {
+        assetmap::service::assets::count_all(&self.db.read)
+            .await
+            .expect("count")
+    }
+}
+
+pub fn point(lon: f64, lat: f64) -> Value {
+    json!({"type": "Point", "coordinates": [lon, lat]})
+}
+
+/// A square polygon centred on (lon, lat), `half` degrees each way.
+pub fn square(lon: f64, lat: f64, half: f64) -> Value {
+    json!({"type": "Polygon", "coordinates": [[
+        [lon - half, lat - half], [lon + half, lat - half], [lon + half, lat + half],
+        [lon - half, lat + half], [lon - half, lat - half]
+    ]]})
+}
+
+pub fn code(error: &Value) -> &str {
+    error["extensions"]["code"].as_str().unwrap_or("<no code>")
+}
