@@ -10,11 +10,20 @@ use crate::db::Db;
 use crate::domain::{AssetFilter, BBox, Buffer, LonLat, Radius, SearchCursor, ValidGeometry};
 use crate::error::AppResult;
 
-/// Wraps an inner `SELECT a.id, <distance> AS d ... WHERE ...` in the keyset page.
-fn page(mut sql: Sql, after: Option<SearchCursor>, limit: u64) -> Sql {
-    sql.push(") s");
+/// Slack for the indexed `ST_DWithin` prefilter: `ST_Distance` rounds to 1e-8 m, so an
+/// asset whose reported distance equals the radius may lie a hair beyond it. The exact,
+/// inclusive test is then on the reported distance.
+const PREFILTER_SLACK_METERS: f64 = 0.001;
+
+/// Wraps an inner `SELECT a.id, <distance> AS d ... WHERE ...` in the keyset page,
+/// keeping only distances up to `max_distance` when given.
+fn page(mut sql: Sql, max_distance: Option<f64>, after: Option<SearchCursor>, limit: u64) -> Sql {
+    sql.push(") s WHERE TRUE");
+    if let Some(max) = max_distance {
+        sql.push(" AND s.d <= ").bind(max);
+    }
     if let Some(c) = after {
-        sql.push(" WHERE (s.d, s.id) > (")
+        sql.push(" AND (s.d, s.id) > (")
             .bind(c.distance)
             .push(", ")
             .bind(c.id)
@@ -55,10 +64,10 @@ pub async fn nearby(
     .push(", ")
     .bind(center.lat)
     .push("), 4326)) AS g) q WHERE ST_DWithin(geography(a.geom), q.g, ")
-    .bind(radius.get())
+    .bind(radius.get() + PREFILTER_SLACK_METERS)
     .push(")");
     sql.filter(filter);
-    hits(db, page(sql, after, limit)).await
+    hits(db, page(sql, Some(radius.get()), after, limit)).await
 }
 
 pub async fn in_bbox(
@@ -79,7 +88,7 @@ pub async fn in_bbox(
         .bind(bbox.max_lat)
         .push(", 4326))");
     sql.filter(filter);
-    hits(db, page(sql, after, limit)).await
+    hits(db, page(sql, None, after, limit)).await
 }
 
 pub async fn intersecting(
@@ -98,8 +107,8 @@ pub async fn intersecting(
     )
     .bind(geometry.to_geojson_string())
     .push("), 4326)) AS g) q WHERE ST_DWithin(geography(a.geom), q.g, ")
-    .bind(buffer.get())
+    .bind(buffer.get() + PREFILTER_SLACK_METERS)
     .push(")");
     sql.filter(filter);
-    hits(db, page(sql, after, limit)).await
+    hits(db, page(sql, Some(buffer.get()), after, limit)).await
 }

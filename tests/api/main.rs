@@ -4,3 +4,4 @@
 
 mod assets;
 mod helpers;
+mod search;
