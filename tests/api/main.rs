@@ -3,5 +3,6 @@
 //! and talks GraphQL to it over HTTP. Most scenarios run once per backend.
 
 mod assets;
+mod cross_backend;
 mod helpers;
 mod search;
