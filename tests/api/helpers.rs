@@ -39,6 +39,16 @@ pub struct TestDatabase {
     _dir: Option<TempDir>,
 }
 
+impl TestDatabase {
+    /// A database another `TestDatabase` owns, to open it a second time.
+    pub fn existing(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            _dir: None,
+        }
+    }
+}
+
 pub async fn fresh_database(backend: Backend) -> TestDatabase {
     match backend {
         Backend::Sqlite => {
@@ -131,6 +141,12 @@ impl TestApp {
                 .expect("client"),
             server,
         }
+    }
+
+    /// Stops the server and hands back the database, to open it again.
+    pub fn stop(mut self) -> TestDatabase {
+        self.server.abort();
+        std::mem::replace(&mut self.database, TestDatabase::existing(""))
     }
 
     /// The whole GraphQL response.

@@ -3,6 +3,7 @@
 //! and talks GraphQL to it over HTTP. Most scenarios run once per backend.
 
 mod assets;
+mod cli;
 mod cross_backend;
 mod helpers;
 mod search;

@@ -1,0 +1,240 @@
+//! The `assetmap` binary's commands: schema, migrate, import, export; and the demo map.
+
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, fresh_database};
+use crate::on_both_backends;
+
+fn assetmap(args: &[&str], database_url: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_assetmap"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn repo_file(path: &str) -> String {
+    format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn schema_graphql_is_what_the_code_serves() {
+    let committed = std::fs::read_to_string(repo_file("schema.graphql")).expect("schema.graphql");
+    assert!(
+        committed == assetmap::graphql::sdl(),
+        "schema.graphql has drifted from the code: run `cargo run -- schema > schema.graphql` and review the diff"
+    );
+    let printed = assetmap(&["schema"], "sqlite::memory:");
+    assert!(printed.status.success());
+    assert_eq!(String::from_utf8_lossy(&printed.stdout), committed);
+}
+
+/// Three good features in the shapes publishers use, one broken ring, one nameless.
+fn messy_collection() -> Value {
+    json!({"type": "FeatureCollection",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
+        "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.43, 53.57]},
+         "properties": {"Name": "BRASS Bolton", "Postcode": "BL3 2HP", "Contact": "admin@brass-bolton.org.uk"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.24, 53.48, 35.0]},
+         "properties": {"name": "City food hub", "telephone": "0161 000 0000"}},
+        {"type": "Feature", "geometry": {"type": "MultiPoint", "coordinates": [[-2.30, 53.45], [-2.31, 53.46]]},
+         "properties": {"site_name": "Trafford pantry (two sites)"}},
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[-2.3, 53.4], [-2.2, 53.4], [-2.2, 53.5]]]},
+         "properties": {"name": "Broken ring"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.2, 53.4]},
+         "properties": {"Opening times": "Mondays"}}
+    ]})
+}
+
+async fn import_maps_properties_reports_rejections_and_is_all_or_nothing(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("food.geojson");
+    std::fs::write(&file, messy_collection().to_string()).unwrap();
+    let file = file.to_str().unwrap();
+
+    // --strict with a rejected feature: nothing goes in
+    let database = fresh_database(backend).await;
+    let out = assetmap(
+        &[
+            "import",
+            file,
+            "--kind",
+            "service",
+            "--category",
+            "food-banks",
+            "--strict",
+        ],
+        &database.url,
+    );
+    assert!(!out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing was imported"),
+        "{}",
+        stderr(&out)
+    );
+    // an unknown category fails before anything is written
+    let out = assetmap(
+        &["import", file, "--kind", "service", "--category", "no-such"],
+        &database.url,
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no-such"), "{}", stderr(&out));
+    let app = TestApp::spawn_with(backend, database, false).await;
+    assert_eq!(app.count_assets().await, 0);
+    let database = app.stop();
+
+    let out = assetmap(
+        &[
+            "import",
+            file,
+            "--kind",
+            "service",
+            "--category",
+            "food-banks",
+        ],
+        &database.url,
+    );
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("rejected feature 3 (Broken ring): invalid geometry at coordinates[0]"),
+        "{err}"
+    );
+    assert!(err.contains("RING_TOO_SHORT"), "{err}");
+    assert!(
+        err.contains("rejected feature 4: the feature has no name property"),
+        "{err}"
+    );
+    assert!(
+        err.contains("imported 3 of 5 features (2 rejected"),
+        "{err}"
+    );
+
+    let app = TestApp::spawn_with(backend, database, false).await;
+    let found = app
+        .data(
+            "{ assetsInBBox(bbox: {minLon: -2.5, minLat: 53.3, maxLon: -2.1, maxLat: 53.7}, filter: {categories: [\"food\"]}) {
+                 edges { node { name kind email phone postcode geometry } } } }",
+            json!({}),
+        )
+        .await;
+    let edges = found["assetsInBBox"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 3);
+    let bolton = edges
+        .iter()
+        .find(|e| e["node"]["name"] == "BRASS Bolton")
+        .unwrap();
+    assert_eq!(bolton["node"]["email"], "admin@brass-bolton.org.uk");
+    assert_eq!(bolton["node"]["postcode"], "BL3 2HP");
+    let hub = edges
+        .iter()
+        .find(|e| e["node"]["name"] == "City food hub")
+        .unwrap();
+    assert_eq!(
+        hub["node"]["geometry"]["coordinates"],
+        json!([-2.24, 53.48]),
+        "altitude dropped"
+    );
+    assert_eq!(hub["node"]["phone"], "0161 000 0000");
+}
+
+async fn import_and_export_real_open_data(backend: Backend) {
+    let database = fresh_database(backend).await;
+    let libraries = repo_file("data/gm/gm_libraries.geojson");
+    let out = assetmap(
+        &[
+            "import",
+            &libraries,
+            "--kind",
+            "venue",
+            "--category",
+            "libraries",
+        ],
+        &database.url,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("imported 141 of 141 features"),
+        "{}",
+        stderr(&out)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("export.geojson");
+    let out = assetmap(
+        &["export", "--output", target.to_str().unwrap()],
+        &database.url,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let exported: Value = serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
+    assert_eq!(exported["type"], "FeatureCollection");
+    let features = exported["features"].as_array().unwrap();
+    assert_eq!(features.len(), 141);
+    let blackrod = features
+        .iter()
+        .find(|f| f["properties"]["name"] == "Blackrod Library")
+        .unwrap();
+    assert_eq!(blackrod["geometry"]["type"], "Point");
+    assert_eq!(blackrod["properties"]["kind"], "VENUE");
+    assert_eq!(blackrod["properties"]["categories"], json!(["libraries"]));
+    assert_eq!(blackrod["properties"]["postcode"], "BL6 5EQ");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+
+    // the export is itself importable: a round trip keeps every feature
+    let copy = fresh_database(backend).await;
+    let out = assetmap(&["import", target.to_str().unwrap()], &copy.url);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("imported 141 of 141"),
+        "{}",
+        stderr(&out)
+    );
+
+    // and to stdout
+    let out = assetmap(&["export"], &database.url);
+    let streamed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(streamed["features"].as_array().unwrap().len(), 141);
+}
+
+async fn migrate_then_demo_map_loads_once(backend: Backend) {
+    let database = fresh_database(backend).await;
+    let out = assetmap(&["migrate"], &database.url);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let app = TestApp::spawn_with(backend, database, true).await;
+    let loaded = app.count_assets().await;
+    assert_eq!(loaded, 995, "every feature of the six demo files");
+    // a library in Bolton, found near its own postcode's neighbourhood
+    let near = app
+        .data(
+            "{ nearbyAssets(near: {lon: -2.5836, lat: 53.5921}, radiusMeters: 1500, filter: {categories: [\"learning\"]}) { edges { node { name } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        near["nearbyAssets"]["edges"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty()),
+        "{near}"
+    );
+    let again = TestApp::spawn_with(backend, app.stop(), true).await;
+    assert_eq!(
+        again.count_assets().await,
+        loaded,
+        "starting again does not load it twice"
+    );
+}
+
+on_both_backends!(
+    import_maps_properties_reports_rejections_and_is_all_or_nothing,
+    import_and_export_real_open_data,
+    migrate_then_demo_map_loads_once,
+);
