@@ -62,7 +62,7 @@ impl Buffer {
 
     pub fn meters(value: Option<f64>) -> AppResult<Self> {
         let value = value.unwrap_or(0.0);
-        if !value.is_finite() || value < 0.0 || value > Self::MAX_METERS {
+        if !(0.0..=Self::MAX_METERS).contains(&value) {
             return Err(AppError::invalid(
                 "bufferMeters",
                 format!("bufferMeters must be between 0 and {}", Self::MAX_METERS),
@@ -230,7 +230,7 @@ mod tests {
     #[test]
     fn cursor_round_trips_exactly() {
         let c = SearchCursor {
-            distance: 1234.567_890_123,
+            distance: 1_234.567_890_123,
             id: Uuid::now_v7(),
         };
         assert_eq!(SearchCursor::decode(&c.encode()).unwrap(), c);

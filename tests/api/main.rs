@@ -2,6 +2,12 @@
 //! SQLite file or a new PostgreSQL database with PostGIS), through the real migrations,
 //! and talks GraphQL to it over HTTP. Most scenarios run once per backend.
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test that meets the unexpected should stop right there, loudly"
+)]
+
 mod assets;
 mod cli;
 mod cross_backend;
