@@ -10,7 +10,7 @@ use crate::domain::{
     AssetFilter, BBox, Buffer, LonLat, PageSize, Radius, SearchCursor, ValidGeometry,
 };
 use crate::error::AppResult;
-use crate::spatial::{self, Hit};
+use crate::spatial::{self, Hit, Search, Shape};
 
 /// One page of results in order, each with its distance in metres and its cursor.
 #[derive(Debug)]
@@ -46,6 +46,21 @@ async fn page(
     })
 }
 
+/// A page of `first`, plus one to tell whether more follow.
+fn query<'a>(
+    shape: Shape<'a>,
+    filter: &'a AssetFilter,
+    first: PageSize,
+    after: Option<SearchCursor>,
+) -> Search<'a> {
+    Search {
+        shape,
+        filter,
+        after,
+        limit: first.get() + 1,
+    }
+}
+
 async fn check_categories(db: &Db, filter: &AssetFilter) -> AppResult<()> {
     super::categories::resolve(&db.read, &filter.categories)
         .await
@@ -62,7 +77,8 @@ pub async fn nearby(
     after: Option<SearchCursor>,
 ) -> AppResult<Page> {
     check_categories(db, &filter).await?;
-    let hits = spatial::nearby(db, center, radius, &filter, after, first.get() + 1).await?;
+    let shape = Shape::Near { center, radius };
+    let hits = spatial::search(db, query(shape, &filter, first, after)).await?;
     page(db, hits, first, after).await
 }
 
@@ -75,7 +91,7 @@ pub async fn in_bbox(
     after: Option<SearchCursor>,
 ) -> AppResult<Page> {
     check_categories(db, &filter).await?;
-    let hits = spatial::in_bbox(db, bbox, &filter, after, first.get() + 1).await?;
+    let hits = spatial::search(db, query(Shape::InBox(bbox), &filter, first, after)).await?;
     page(db, hits, first, after).await
 }
 
@@ -89,7 +105,10 @@ pub async fn intersecting(
     after: Option<SearchCursor>,
 ) -> AppResult<Page> {
     check_categories(db, &filter).await?;
-    let hits =
-        spatial::intersecting(db, &geometry, buffer, &filter, after, first.get() + 1).await?;
+    let shape = Shape::Around {
+        geometry: &geometry,
+        buffer,
+    };
+    let hits = spatial::search(db, query(shape, &filter, first, after)).await?;
     page(db, hits, first, after).await
 }

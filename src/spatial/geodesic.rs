@@ -1,8 +1,10 @@
 //! Geodesic distances in metres on the WGS84 ellipsoid, to the nearest point of a
 //! geometry (0 inside a polygon), computed the way PostGIS measures `geography`:
 //! the nearest point is found on the sphere, treating edges as great-circle arcs, and the
-//! distance to it is then measured on the ellipsoid (Karney's geodesic). The SQLite
-//! backend uses this; the cross-backend test holds it to PostGIS's answers.
+//! distance to it is then measured on the ellipsoid (Karney's geodesic). Containment and
+//! crossing tests are spherical too: they run in a gnomonic projection, which maps great
+//! circles to straight lines. The SQLite backend uses this; the cross-backend test holds
+//! it to PostGIS's answers.
 
 use geo::{Coord, Distance, Geodesic, Geometry, Intersects, Line, LineString, Point, Polygon};
 
@@ -39,6 +41,86 @@ fn norm(a: V3) -> f64 {
 /// Angle between two unit vectors, accurate for tiny angles.
 fn angle(a: V3, b: V3) -> f64 {
     norm(cross(a, b)).atan2(dot(a, b))
+}
+
+fn unit(a: V3) -> V3 {
+    let n = norm(a);
+    [a[0] / n, a[1] / n, a[2] / n]
+}
+
+/// The gnomonic projection about a point: great circles become straight lines, so
+/// planar containment and crossing tests in it are exact on the sphere. It covers the
+/// hemisphere around its centre; Assetmap's geometries and searches are far smaller.
+struct Gnomonic {
+    c: V3,
+    east: V3,
+    north: V3,
+}
+
+impl Gnomonic {
+    fn at(center: Coord<f64>) -> Self {
+        let c = to_v3(center);
+        let axis = if c[2].abs() > 0.999 {
+            [1.0, 0.0, 0.0]
+        } else {
+            [0.0, 0.0, 1.0]
+        };
+        let east = unit(cross(axis, c));
+        let north = cross(c, east);
+        Self { c, east, north }
+    }
+
+    fn project(&self, p: Coord<f64>) -> Option<Coord<f64>> {
+        let v = to_v3(p);
+        let d = dot(v, self.c);
+        (d > 1e-3).then(|| Coord {
+            x: dot(v, self.east) / d,
+            y: dot(v, self.north) / d,
+        })
+    }
+
+    fn chain(&self, chain: &LineString<f64>) -> Option<LineString<f64>> {
+        chain
+            .0
+            .iter()
+            .map(|p| self.project(*p))
+            .collect::<Option<Vec<_>>>()
+            .map(LineString)
+    }
+
+    fn polygon(&self, poly: &Polygon<f64>) -> Option<Polygon<f64>> {
+        let exterior = self.chain(poly.exterior())?;
+        let interiors = poly
+            .interiors()
+            .iter()
+            .map(|r| self.chain(r))
+            .collect::<Option<Vec<_>>>()?;
+        Some(Polygon::new(exterior, interiors))
+    }
+}
+
+/// Whether the polygon covers the point (boundary included), with great-circle edges.
+fn covers(poly: &Polygon<f64>, p: Coord<f64>) -> bool {
+    let g = Gnomonic::at(p);
+    match g.polygon(poly) {
+        Some(projected) => projected.intersects(&Coord { x: 0.0, y: 0.0 }),
+        None => poly.intersects(&p),
+    }
+}
+
+/// Whether two chains of great-circle arcs cross or touch.
+fn chains_cross(a: &LineString<f64>, b: &LineString<f64>) -> bool {
+    let Some(center) = a.0.first() else {
+        return false;
+    };
+    let g = Gnomonic::at(*center);
+    let (pa, pb) = match (g.chain(a), g.chain(b)) {
+        (Some(pa), Some(pb)) => (pa, pb),
+        _ => (a.clone(), b.clone()),
+    };
+    let b_lines: Vec<Line<f64>> = pb.lines().collect();
+    pa.lines()
+        .any(|la| b_lines.iter().any(|lb| la.intersects(lb)))
 }
 
 /// Metres between two positions on the WGS84 ellipsoid.
@@ -96,7 +178,7 @@ fn point_to_chain(p: Coord<f64>, chain: &LineString<f64>) -> f64 {
 }
 
 fn point_to_polygon(p: Coord<f64>, poly: &Polygon<f64>) -> f64 {
-    if poly.intersects(&p) {
+    if covers(poly, p) {
         return 0.0;
     }
     std::iter::once(poly.exterior())
@@ -108,16 +190,10 @@ fn point_to_polygon(p: Coord<f64>, poly: &Polygon<f64>) -> f64 {
 /// Metres from a chain to a chain: 0 where they cross, else between the nearest pair of
 /// points found on the sphere.
 fn chain_to_chain(a: &LineString<f64>, b: &LineString<f64>) -> f64 {
-    let mut best = (f64::INFINITY, Coord::zero(), Coord::zero());
-    let a_lines: Vec<Line<f64>> = a.lines().collect();
-    let b_lines: Vec<Line<f64>> = b.lines().collect();
-    for la in &a_lines {
-        for lb in &b_lines {
-            if la.intersects(lb) {
-                return 0.0;
-            }
-        }
+    if chains_cross(a, b) {
+        return 0.0;
     }
+    let mut best = (f64::INFINITY, Coord::zero(), Coord::zero());
     let mut consider = |p: Coord<f64>, chain: &LineString<f64>, p_first: bool| {
         let (d, q) = nearest_on_chain(p, chain);
         if d < best.0 {
@@ -171,7 +247,7 @@ fn part_distance(a: &Part<'_>, b: &Part<'_>) -> f64 {
         }
         (Part::Chain(a), Part::Chain(b)) => chain_to_chain(a, b),
         (Part::Chain(c), Part::Polygon(poly)) | (Part::Polygon(poly), Part::Chain(c)) => {
-            if c.0.first().is_some_and(|p| poly.intersects(p)) {
+            if c.0.first().is_some_and(|p| covers(poly, *p)) {
                 return 0.0;
             }
             rings(poly)
@@ -181,8 +257,7 @@ fn part_distance(a: &Part<'_>, b: &Part<'_>) -> f64 {
         (Part::Polygon(a), Part::Polygon(b)) => {
             let a_first = a.exterior().0.first();
             let b_first = b.exterior().0.first();
-            if b_first.is_some_and(|p| a.intersects(p)) || a_first.is_some_and(|p| b.intersects(p))
-            {
+            if b_first.is_some_and(|p| covers(a, *p)) || a_first.is_some_and(|p| covers(b, *p)) {
                 return 0.0;
             }
             let mut best = f64::INFINITY;
@@ -257,6 +332,29 @@ mod tests {
             c(-2.6325, 53.5450),
         );
         assert!((26_000.0..28_000.0).contains(&d), "got {d}");
+    }
+
+    #[test]
+    fn long_edges_are_great_circles() {
+        // a 5 km edge bows north of the straight lon/lat line: a point just south of
+        // the line's midpoint in lon/lat is outside on the sphere, and vice versa
+        let a = c(-2.40, 53.45);
+        let b = c(-2.32, 53.45);
+        let mid_on_arc = from_v3(unit([
+            to_v3(a)[0] + to_v3(b)[0],
+            to_v3(a)[1] + to_v3(b)[1],
+            to_v3(a)[2] + to_v3(b)[2],
+        ]));
+        assert!(mid_on_arc.y > 53.45 + 1e-6, "{mid_on_arc:?}");
+        let square = Polygon::new(
+            LineString(vec![a, b, c(-2.32, 53.40), c(-2.40, 53.40), a]),
+            vec![],
+        );
+        assert!(
+            covers(&square, c(-2.36, 53.45 + 1e-7)),
+            "between the line and the arc"
+        );
+        assert!(!covers(&square, c(-2.36, mid_on_arc.y + 1e-6)));
     }
 
     #[test]

@@ -33,58 +33,66 @@ impl Hit {
     }
 }
 
-/// Assets within `radius` of `center`, nearest first (ties by id), after `after`, at
-/// most `limit`.
-pub async fn nearby(
-    db: &Db,
-    center: LonLat,
-    radius: Radius,
-    filter: &AssetFilter,
-    after: Option<SearchCursor>,
-    limit: u64,
-) -> AppResult<Vec<Hit>> {
+/// What to search around.
+#[derive(Clone, Copy, Debug)]
+pub enum Shape<'a> {
+    /// Within `radius` of `center`, nearest first.
+    Near { center: LonLat, radius: Radius },
+    /// Intersecting a lon/lat box (a map viewport), by id; distances are 0.
+    InBox(BBox),
+    /// Within `buffer` metres of a geometry (intersecting it when 0), nearest first.
+    Around {
+        geometry: &'a ValidGeometry,
+        buffer: Buffer,
+    },
+}
+
+/// One page of a search: the shape, the filter, where the last page ended, how many.
+#[derive(Clone, Copy, Debug)]
+pub struct Search<'a> {
+    pub shape: Shape<'a>,
+    pub filter: &'a AssetFilter,
+    pub after: Option<SearchCursor>,
+    pub limit: u64,
+}
+
+/// Runs a search: ids in their final order, at most `limit`.
+pub async fn search(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
     let hits = match db.backend {
-        Backend::Sqlite => sqlite::nearby(db, center, radius, filter, after, limit).await?,
-        Backend::Postgres => postgis::nearby(db, center, radius, filter, after, limit).await?,
+        Backend::Sqlite => sqlite::run(db, search).await?,
+        Backend::Postgres => postgis::run(db, search).await?,
     };
     tracing::debug!(
         db.backend = db.backend.as_str(),
-        geo.radius_m = radius.get(),
         result.count = hits.len(),
-        "nearby"
+        "spatial search"
     );
     Ok(hits)
 }
 
-/// Assets whose geometry intersects the box, by id, after `after`, at most `limit`.
-pub async fn in_bbox(
-    db: &Db,
-    bbox: BBox,
-    filter: &AssetFilter,
-    after: Option<SearchCursor>,
-    limit: u64,
-) -> AppResult<Vec<Hit>> {
-    match db.backend {
-        Backend::Sqlite => sqlite::in_bbox(db, bbox, filter, after, limit).await,
-        Backend::Postgres => postgis::in_bbox(db, bbox, filter, after, limit).await,
+/// The database's plan for a search's SQL (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN`
+/// on PostgreSQL), one line per row: shows that the spatial index is used.
+pub async fn explain(db: &Db, search: Search<'_>) -> AppResult<String> {
+    let (prefix, column) = match db.backend {
+        Backend::Sqlite => ("EXPLAIN QUERY PLAN ", "detail"),
+        Backend::Postgres => ("EXPLAIN ", "QUERY PLAN"),
+    };
+    let statement = match db.backend {
+        Backend::Sqlite => sqlite::statement(db.backend, &search),
+        Backend::Postgres => postgis::statement(db.backend, &search),
     }
-}
-
-/// Assets within `buffer` metres of `geometry` (intersecting it when 0), nearest first.
-pub async fn intersecting(
-    db: &Db,
-    geometry: &ValidGeometry,
-    buffer: Buffer,
-    filter: &AssetFilter,
-    after: Option<SearchCursor>,
-    limit: u64,
-) -> AppResult<Vec<Hit>> {
-    match db.backend {
-        Backend::Sqlite => sqlite::intersecting(db, geometry, buffer, filter, after, limit).await,
-        Backend::Postgres => {
-            postgis::intersecting(db, geometry, buffer, filter, after, limit).await
-        }
-    }
+    .build();
+    let explained = sea_orm::Statement::from_sql_and_values(
+        statement.db_backend,
+        format!("{prefix}{}", statement.sql),
+        statement.values.map(|v| v.0).unwrap_or_default(),
+    );
+    let rows = sea_orm::ConnectionTrait::query_all_raw(&db.read, explained).await?;
+    let lines: Result<Vec<String>, _> = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", column))
+        .collect();
+    Ok(lines?.join("\n"))
 }
 
 /// Keeps the hits after the cursor in (distance, id) order.

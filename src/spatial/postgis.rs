@@ -4,10 +4,10 @@
 
 use sea_orm::ConnectionTrait;
 
-use super::Hit;
 use super::sql::Sql;
-use crate::db::Db;
-use crate::domain::{AssetFilter, BBox, Buffer, LonLat, Radius, SearchCursor, ValidGeometry};
+use super::{Hit, Search, Shape};
+use crate::db::{Backend, Db};
+use crate::domain::SearchCursor;
 use crate::error::AppResult;
 
 /// Slack for the indexed `ST_DWithin` prefilter: `ST_Distance` rounds to 1e-8 m, so an
@@ -34,8 +34,61 @@ fn page(mut sql: Sql, max_distance: Option<f64>, after: Option<SearchCursor>, li
     sql
 }
 
-async fn hits(db: &Db, sql: Sql) -> AppResult<Vec<Hit>> {
-    let rows = db.read.query_all_raw(sql.build()).await?;
+/// The whole search as one statement: spatial test, filters, order, page.
+pub fn statement(backend: Backend, search: &Search<'_>) -> Sql {
+    let mut sql = Sql::new(backend.db_backend());
+    let max_distance = match search.shape {
+        Shape::Near { center, radius } => {
+            sql.push(
+                "SELECT s.id, s.d FROM (SELECT a.id, \
+                 ST_Distance(geography(a.geom), q.g) AS d FROM assets a, \
+                 (SELECT geography(ST_SetSRID(ST_MakePoint(",
+            )
+            .bind(center.lon)
+            .push(", ")
+            .bind(center.lat)
+            .push("), 4326)) AS g) q WHERE ST_DWithin(geography(a.geom), q.g, ")
+            .bind(radius.get() + PREFILTER_SLACK_METERS)
+            .push(")");
+            Some(radius.get())
+        }
+        Shape::InBox(b) => {
+            sql.push(
+                "SELECT s.id, s.d FROM (SELECT a.id, 0.0::float8 AS d FROM assets a \
+                 WHERE ST_Intersects(a.geom, ST_MakeEnvelope(",
+            )
+            .bind(b.min_lon)
+            .push(", ")
+            .bind(b.min_lat)
+            .push(", ")
+            .bind(b.max_lon)
+            .push(", ")
+            .bind(b.max_lat)
+            .push(", 4326))");
+            None
+        }
+        Shape::Around { geometry, buffer } => {
+            sql.push(
+                "SELECT s.id, s.d FROM (SELECT a.id, \
+                 ST_Distance(geography(a.geom), q.g) AS d FROM assets a, \
+                 (SELECT geography(ST_SetSRID(ST_GeomFromGeoJSON(",
+            )
+            .bind(geometry.to_geojson_string())
+            .push("), 4326)) AS g) q WHERE ST_DWithin(geography(a.geom), q.g, ")
+            .bind(buffer.get() + PREFILTER_SLACK_METERS)
+            .push(")");
+            Some(buffer.get())
+        }
+    };
+    sql.filter(search.filter);
+    page(sql, max_distance, search.after, search.limit)
+}
+
+pub async fn run(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
+    let rows = db
+        .read
+        .query_all_raw(statement(db.backend, &search).build())
+        .await?;
     rows.iter()
         .map(|row| {
             Ok(Hit {
@@ -44,71 +97,4 @@ async fn hits(db: &Db, sql: Sql) -> AppResult<Vec<Hit>> {
             })
         })
         .collect()
-}
-
-pub async fn nearby(
-    db: &Db,
-    center: LonLat,
-    radius: Radius,
-    filter: &AssetFilter,
-    after: Option<SearchCursor>,
-    limit: u64,
-) -> AppResult<Vec<Hit>> {
-    let mut sql = Sql::new(db.backend.db_backend());
-    sql.push(
-        "SELECT s.id, s.d FROM (SELECT a.id, \
-         ST_Distance(geography(a.geom), q.g) AS d FROM assets a, \
-         (SELECT geography(ST_SetSRID(ST_MakePoint(",
-    )
-    .bind(center.lon)
-    .push(", ")
-    .bind(center.lat)
-    .push("), 4326)) AS g) q WHERE ST_DWithin(geography(a.geom), q.g, ")
-    .bind(radius.get() + PREFILTER_SLACK_METERS)
-    .push(")");
-    sql.filter(filter);
-    hits(db, page(sql, Some(radius.get()), after, limit)).await
-}
-
-pub async fn in_bbox(
-    db: &Db,
-    bbox: BBox,
-    filter: &AssetFilter,
-    after: Option<SearchCursor>,
-    limit: u64,
-) -> AppResult<Vec<Hit>> {
-    let mut sql = Sql::new(db.backend.db_backend());
-    sql.push("SELECT s.id, s.d FROM (SELECT a.id, 0.0::float8 AS d FROM assets a WHERE ST_Intersects(a.geom, ST_MakeEnvelope(")
-        .bind(bbox.min_lon)
-        .push(", ")
-        .bind(bbox.min_lat)
-        .push(", ")
-        .bind(bbox.max_lon)
-        .push(", ")
-        .bind(bbox.max_lat)
-        .push(", 4326))");
-    sql.filter(filter);
-    hits(db, page(sql, None, after, limit)).await
-}
-
-pub async fn intersecting(
-    db: &Db,
-    geometry: &ValidGeometry,
-    buffer: Buffer,
-    filter: &AssetFilter,
-    after: Option<SearchCursor>,
-    limit: u64,
-) -> AppResult<Vec<Hit>> {
-    let mut sql = Sql::new(db.backend.db_backend());
-    sql.push(
-        "SELECT s.id, s.d FROM (SELECT a.id, \
-         ST_Distance(geography(a.geom), q.g) AS d FROM assets a, \
-         (SELECT geography(ST_SetSRID(ST_GeomFromGeoJSON(",
-    )
-    .bind(geometry.to_geojson_string())
-    .push("), 4326)) AS g) q WHERE ST_DWithin(geography(a.geom), q.g, ")
-    .bind(buffer.get() + PREFILTER_SLACK_METERS)
-    .push(")");
-    sql.filter(filter);
-    hits(db, page(sql, Some(buffer.get()), after, limit)).await
 }

@@ -7,9 +7,8 @@ use sea_orm::{ConnectionTrait, QueryResult};
 use uuid::Uuid;
 
 use super::sql::Sql;
-use super::{Hit, geodesic, sort_and_page};
-use crate::db::Db;
-use crate::domain::{AssetFilter, BBox, Buffer, LonLat, Radius, SearchCursor, ValidGeometry};
+use super::{Hit, Search, Shape, geodesic, sort_and_page};
+use crate::db::{Backend, Db};
 use crate::error::{AppError, AppResult};
 
 /// Metres in one degree of latitude, rounded down (the true figure is 110 574 m at the
@@ -52,12 +51,14 @@ impl Window {
         Self { lons, lat }
     }
 
-    /// `SELECT a.id, a.geometry, bbox FROM asset_rtree r JOIN assets a ... WHERE <window>`
-    fn select(&self, db: &Db) -> Sql {
-        let mut sql = Sql::new(db.backend.db_backend());
+    /// `SELECT a.id, a.geometry, bbox FROM asset_rtree r CROSS JOIN assets a WHERE <window>`.
+    /// CROSS JOIN fixes the join order: the R*Tree is always searched first, so a filter
+    /// on an indexed column (kind) can never turn the search into a scan of that index.
+    fn select(&self, backend: Backend) -> Sql {
+        let mut sql = Sql::new(backend.db_backend());
         sql.push(
             "SELECT a.id, a.geometry, a.min_lon, a.min_lat, a.max_lon, a.max_lat \
-             FROM asset_rtree r JOIN assets a ON a.seq = r.seq WHERE (",
+             FROM asset_rtree r CROSS JOIN assets a WHERE a.seq = r.seq AND (",
         );
         for (i, (lo, hi)) in self.lons.iter().enumerate() {
             if i > 0 {
@@ -127,105 +128,86 @@ async fn candidates(db: &Db, sql: Sql) -> AppResult<Vec<Candidate>> {
     rows.iter().map(Candidate::from_row).collect()
 }
 
-pub async fn nearby(
-    db: &Db,
-    center: LonLat,
-    radius: Radius,
-    filter: &AssetFilter,
-    after: Option<SearchCursor>,
-    limit: u64,
-) -> AppResult<Vec<Hit>> {
-    let c = Coord {
-        x: center.lon,
-        y: center.lat,
-    };
-    let window = Window::around(Rect::new(c, c), radius.get());
-    let mut sql = window.select(db);
-    sql.filter(filter);
-    let mut hits = Vec::new();
-    for cand in candidates(db, sql).await? {
-        let distance = match cand.as_point() {
-            Some(p) => geodesic::geodesic(c, p),
-            None => geodesic::distance_to_point(&cand.parse()?, c),
-        };
-        if distance <= radius.get() {
-            hits.push(Hit {
-                id: cand.id,
-                distance,
-            });
+fn window(shape: &Shape<'_>) -> Window {
+    match shape {
+        Shape::Near { center, radius } => {
+            let c = Coord {
+                x: center.lon,
+                y: center.lat,
+            };
+            Window::around(Rect::new(c, c), radius.get())
         }
+        Shape::InBox(b) => Window {
+            lons: vec![(b.min_lon, b.max_lon)],
+            lat: (b.min_lat, b.max_lat),
+        },
+        Shape::Around { geometry, buffer } => Window::around(geometry.bbox(), buffer.get()),
     }
-    Ok(sort_and_page(hits, after, limit))
 }
 
-pub async fn in_bbox(
-    db: &Db,
-    bbox: BBox,
-    filter: &AssetFilter,
-    after: Option<SearchCursor>,
-    limit: u64,
-) -> AppResult<Vec<Hit>> {
-    let rect = Rect::new(
-        Coord {
-            x: bbox.min_lon,
-            y: bbox.min_lat,
-        },
-        Coord {
-            x: bbox.max_lon,
-            y: bbox.max_lat,
-        },
-    );
-    let window = Window {
-        lons: vec![(bbox.min_lon, bbox.max_lon)],
-        lat: (bbox.min_lat, bbox.max_lat),
-    };
-    let mut sql = window.select(db);
-    sql.filter(filter);
-    if let Some(c) = after {
+/// The candidate query: the R*Tree window, the shared filters and, for viewports (which
+/// page by id alone), the cursor.
+pub fn statement(backend: Backend, search: &Search<'_>) -> Sql {
+    let mut sql = window(&search.shape).select(backend);
+    sql.filter(search.filter);
+    if let (Shape::InBox(_), Some(c)) = (&search.shape, search.after) {
         sql.push(" AND a.id > ").bind(c.id);
     }
-    let mut hits = Vec::new();
-    for cand in candidates(db, sql).await? {
-        let inside = match cand.as_point() {
-            Some(p) => rect.intersects(&p),
-            None => rect.contains_rect(&cand.bbox) || cand.parse()?.intersects(&rect),
-        };
-        if inside {
-            hits.push(Hit {
-                id: cand.id,
-                distance: 0.0,
-            });
-        }
-    }
-    Ok(sort_and_page(hits, after, limit))
+    sql
 }
 
-pub async fn intersecting(
-    db: &Db,
-    geometry: &ValidGeometry,
-    buffer: Buffer,
-    filter: &AssetFilter,
-    after: Option<SearchCursor>,
-    limit: u64,
-) -> AppResult<Vec<Hit>> {
-    let window = Window::around(geometry.bbox(), buffer.get());
-    let mut sql = window.select(db);
-    sql.filter(filter);
-    let query = geometry.geometry();
+/// The exact test for one candidate: its distance when it belongs in the result.
+fn exact(shape: &Shape<'_>, cand: &Candidate) -> AppResult<Option<f64>> {
+    Ok(match shape {
+        Shape::Near { center, radius } => {
+            let c = Coord {
+                x: center.lon,
+                y: center.lat,
+            };
+            let d = match cand.as_point() {
+                Some(p) => geodesic::geodesic(c, p),
+                None => geodesic::distance_to_point(&cand.parse()?, c),
+            };
+            (d <= radius.get()).then_some(d)
+        }
+        Shape::InBox(b) => {
+            let rect = Rect::new(
+                Coord {
+                    x: b.min_lon,
+                    y: b.min_lat,
+                },
+                Coord {
+                    x: b.max_lon,
+                    y: b.max_lat,
+                },
+            );
+            let inside = match cand.as_point() {
+                Some(p) => rect.intersects(&p),
+                None => rect.contains_rect(&cand.bbox) || cand.parse()?.intersects(&rect),
+            };
+            inside.then_some(0.0)
+        }
+        Shape::Around { geometry, buffer } => {
+            let d = match cand.as_point() {
+                Some(p) => geodesic::distance_to_point(geometry.geometry(), p),
+                None => geodesic::distance_between(&cand.parse()?, geometry.geometry()),
+            };
+            (d <= buffer.get()).then_some(d)
+        }
+    })
+}
+
+pub async fn run(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
     let mut hits = Vec::new();
-    for cand in candidates(db, sql).await? {
-        let distance = match cand.as_point() {
-            Some(p) => geodesic::distance_to_point(query, p),
-            None => geodesic::distance_between(&cand.parse()?, query),
-        };
-        if distance <= buffer.get() {
+    for cand in candidates(db, statement(db.backend, &search)).await? {
+        if let Some(distance) = exact(&search.shape, &cand)? {
             hits.push(Hit {
                 id: cand.id,
                 distance,
             });
         }
     }
-    Ok(sort_and_page(hits, after, limit))
+    Ok(sort_and_page(hits, search.after, search.limit))
 }
 
 trait RectExt {

@@ -79,8 +79,14 @@ fn generated(n: usize, seed: u64) -> Value {
                 json!({"type": "LineString", "coordinates": line}),
             )
         };
+        let category = match kind {
+            "PARK" => "parks",
+            "CYCLE_PATH" => "cycling",
+            _ => ["food-banks", "befriending", "mental-wellbeing", "libraries"]
+                [(rng.next() % 4) as usize],
+        };
         features.push(json!({"type": "Feature", "geometry": geometry,
-            "properties": {"name": format!("g{i:05}"), "kind": kind}}));
+            "properties": {"name": format!("g{i:05}"), "kind": kind, "category": category}}));
     }
     json!({"type": "FeatureCollection", "features": features})
 }
@@ -141,14 +147,30 @@ fn compare(what: &str, lite: &[(String, f64)], pg: &[(String, f64)], agreement: 
 
 async fn load(backend: Backend, collection: &Value) -> TestApp {
     let app = TestApp::spawn(backend).await;
-    let report = assetmap::service::import::import(
-        &app.db,
-        collection,
-        &assetmap::service::import::ImportOptions::default(),
-        &|_| {},
-    )
-    .await
-    .expect("import");
+    use assetmap::service::import::{ImportOptions, Rule, import};
+    let rules = [
+        "parks",
+        "cycling",
+        "food-banks",
+        "befriending",
+        "mental-wellbeing",
+        "libraries",
+    ]
+    .iter()
+    .map(|c| Rule {
+        property: "category".into(),
+        value: (*c).into(),
+        kind: None,
+        categories: vec![(*c).into()],
+    })
+    .collect();
+    let options = ImportOptions {
+        rules,
+        ..ImportOptions::default()
+    };
+    let report = import(&app.db, collection, &options, &|_| {})
+        .await
+        .expect("import");
     assert!(report.rejected.is_empty(), "{:?}", report.rejected.first());
     app
 }
@@ -197,4 +219,73 @@ async fn sqlite_distances_agree_with_postgis_on_generated_geometries() {
         "cross-backend agreement: {} results compared, max difference {:.6} m, max relative {:.2e}",
         agreement.compared, agreement.max_abs, agreement.max_rel
     );
+}
+
+/// Every search starts from the spatial index, with or without filters: the R*Tree on
+/// SQLite, a GiST index on PostGIS; never a scan of the assets table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_search_uses_the_spatial_index() {
+    use assetmap::domain::{AssetFilter, AssetKind, BBox, Buffer, LonLat, Radius, ValidGeometry};
+    use assetmap::spatial::{Search, Shape, explain};
+    use sea_orm::ConnectionTrait;
+
+    let collection = generated(3_000, 99);
+    let area = ValidGeometry::parse(&json!({"type": "Polygon", "coordinates": [[[-2.26, 53.47], [-2.25, 53.47], [-2.25, 53.48], [-2.26, 53.47]]]})).unwrap();
+    let filters = [
+        AssetFilter::default(),
+        AssetFilter::new(
+            vec![AssetKind::Park],
+            vec!["parks".into()],
+            Some("g0".into()),
+        )
+        .unwrap(),
+    ];
+    let shapes = [
+        Shape::Near {
+            center: LonLat::new(-2.24, 53.48).unwrap(),
+            radius: Radius::meters(1_000.0).unwrap(),
+        },
+        Shape::InBox(BBox::new(-2.25, 53.47, -2.23, 53.49).unwrap()),
+        Shape::Around {
+            geometry: &area,
+            buffer: Buffer::meters(Some(200.0)).unwrap(),
+        },
+    ];
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let app = load(backend, &collection).await;
+        if backend == Backend::Postgres {
+            app.db.write.execute_unprepared("ANALYZE").await.unwrap();
+        }
+        for shape in shapes {
+            for filter in &filters {
+                let search = Search {
+                    shape,
+                    filter,
+                    after: None,
+                    limit: 21,
+                };
+                let plan = explain(&app.db, search).await.unwrap();
+                match backend {
+                    Backend::Sqlite => {
+                        let first = plan.lines().next().unwrap_or_default();
+                        assert!(
+                            first.starts_with("SCAN r VIRTUAL TABLE INDEX 2:"),
+                            "{shape:?} {filter:?}:\n{plan}"
+                        );
+                        assert!(!plan.contains("SCAN a"), "{shape:?} {filter:?}:\n{plan}");
+                    }
+                    Backend::Postgres => {
+                        assert!(
+                            plan.contains("assets_geog") || plan.contains("assets_geom"),
+                            "{shape:?} {filter:?}:\n{plan}"
+                        );
+                        assert!(
+                            !plan.contains("Seq Scan on assets"),
+                            "{shape:?} {filter:?}:\n{plan}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
