@@ -18,15 +18,22 @@ use crate::service::search::Page;
 /// point or a line (a walk); HEALTH_CHAMPION a Point.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum AssetKind {
+    /// A public park or garden.
     Park,
+    /// Other green space: playing fields, allotments, play areas, churchyards.
     GreenSpace,
     CyclePath,
     WalkingRoute,
+    /// A group that meets: a walking group, a lunch club, a sports club.
     CommunityGroup,
     Charity,
+    /// Something to take part in: a class, a session, a guided walk.
     Activity,
+    /// A building people go to: a library, a community centre.
     Venue,
+    /// A service people use: a food bank, an advice service.
     Service,
+    /// A volunteer health champion.
     HealthChampion,
 }
 
@@ -68,7 +75,9 @@ impl From<Kind> for AssetKind {
 /// fetched by id, so clients holding one learn that it is gone.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum AssetStatus {
+    /// Listed: appears in searches.
     Active,
+    /// Taken off the map: readable by id only.
     Archived,
 }
 
@@ -82,10 +91,12 @@ pub struct Asset(pub asset::Model);
 
 #[Object]
 impl Asset {
+    /// A UUID, unique across replicas and offline clients.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// What the asset is; decides which geometry types it may have.
     async fn kind(&self) -> async_graphql::Result<AssetKind> {
         Kind::parse(&self.0.kind)
             .map(AssetKind::from)
@@ -94,10 +105,12 @@ impl Asset {
             })
     }
 
+    /// The name residents know it by.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// What it offers, in plain words.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
@@ -135,22 +148,27 @@ impl Asset {
         self.0.address.as_deref()
     }
 
+    /// UK postcode, as published.
     async fn postcode(&self) -> Option<&str> {
         self.0.postcode.as_deref()
     }
 
+    /// Web address, as published.
     async fn website(&self) -> Option<&str> {
         self.0.website.as_deref()
     }
 
+    /// Contact email address.
     async fn email(&self) -> Option<&str> {
         self.0.email.as_deref()
     }
 
+    /// Contact telephone number, as published.
     async fn phone(&self) -> Option<&str> {
         self.0.phone.as_deref()
     }
 
+    /// Whether the asset is listed or archived.
     async fn status(&self) -> AssetStatus {
         if self.0.status == crate::service::assets::ARCHIVED {
             AssetStatus::Archived
@@ -165,10 +183,12 @@ impl Asset {
         self.0.version
     }
 
+    /// When the asset was created (RFC 3339, UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the asset last changed (RFC 3339, UTC).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -184,34 +204,42 @@ pub struct Organization(pub organization::Model);
 
 #[Object]
 impl Organization {
+    /// A UUID, unique across replicas.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// The organization's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// What the organization does.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
 
+    /// Web address.
     async fn website(&self) -> Option<&str> {
         self.0.website.as_deref()
     }
 
+    /// Contact email address.
     async fn email(&self) -> Option<&str> {
         self.0.email.as_deref()
     }
 
+    /// Contact telephone number.
     async fn phone(&self) -> Option<&str> {
         self.0.phone.as_deref()
     }
 
+    /// When the organization was added (RFC 3339, UTC).
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the organization last changed (RFC 3339, UTC).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -223,6 +251,7 @@ pub struct Category(pub category::Model);
 
 #[Object]
 impl Category {
+    /// A UUID; filter by `slug`, which is stable across installations.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -232,6 +261,7 @@ impl Category {
         &self.0.slug
     }
 
+    /// A human-readable name, e.g. "Mental wellbeing".
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -249,16 +279,21 @@ impl Category {
 /// Relay page information.
 #[derive(SimpleObject)]
 pub struct PageInfo {
+    /// More results follow: ask again with `after: endCursor`.
     pub has_next_page: bool,
     /// True when this page was asked for with `after`.
     pub has_previous_page: bool,
+    /// The cursor of the first edge; null on an empty page.
     pub start_cursor: Option<String>,
+    /// The cursor of the last edge, to pass as `after`; null on an empty page.
     pub end_cursor: Option<String>,
 }
 
+/// An asset in a page of assets.
 #[derive(SimpleObject)]
 pub struct AssetEdge {
     pub node: Asset,
+    /// Opaque; pass as `after` to continue after this edge.
     pub cursor: String,
 }
 
@@ -269,9 +304,11 @@ pub struct AssetConnection {
     pub page_info: PageInfo,
 }
 
+/// An asset in a page of search results, with its distance.
 #[derive(SimpleObject)]
 pub struct AssetSearchEdge {
     pub node: Asset,
+    /// Opaque; pass as `after` to continue after this edge.
     pub cursor: String,
     /// Geodesic distance in metres on the WGS84 ellipsoid from the query point or
     /// geometry to the nearest point of the asset's geometry; 0 inside a polygon.
@@ -329,12 +366,15 @@ impl From<Page> for AssetConnection {
     }
 }
 
+/// An organization in a page of organizations.
 #[derive(SimpleObject)]
 pub struct OrganizationEdge {
     pub node: Organization,
+    /// Opaque; pass as `after` to continue after this edge.
     pub cursor: String,
 }
 
+/// A page of organizations.
 #[derive(SimpleObject)]
 pub struct OrganizationConnection {
     pub edges: Vec<OrganizationEdge>,
@@ -355,9 +395,13 @@ pub struct LonLatInput {
 #[derive(InputObject)]
 #[graphql(name = "BBoxInput")]
 pub struct BBoxInput {
+    /// Western edge, degrees of longitude.
     pub min_lon: f64,
+    /// Southern edge, degrees of latitude.
     pub min_lat: f64,
+    /// Eastern edge, degrees of longitude; not less than `minLon`.
     pub max_lon: f64,
+    /// Northern edge, degrees of latitude; not less than `minLat`.
     pub max_lat: f64,
 }
 
@@ -390,6 +434,7 @@ impl AssetFilterInput {
 /// A new asset. Text is trimmed; empty optional text counts as absent.
 #[derive(InputObject)]
 pub struct CreateAssetInput {
+    /// What the asset is; decides which geometry types it may have.
     pub kind: AssetKind,
     /// 1 to 200 characters.
     pub name: String,
@@ -399,36 +444,58 @@ pub struct CreateAssetInput {
     pub geometry: GeoJson,
     /// Category slugs (see `categories`), at most 20.
     pub categories: Option<Vec<String>>,
+    /// The organization that runs the asset (see `createOrganization`).
     pub organization_id: Option<ID>,
+    /// Postal address, up to 500 characters.
     pub address: Option<String>,
+    /// Postcode, up to 500 characters.
     pub postcode: Option<String>,
+    /// Web address, up to 500 characters.
     pub website: Option<String>,
+    /// An email address.
     pub email: Option<String>,
+    /// Telephone number, up to 500 characters.
     pub phone: Option<String>,
 }
 
 /// A change to an asset: omitted fields stay as they are; `null` clears an optional one.
 #[derive(InputObject)]
 pub struct UpdateAssetInput {
+    /// A new kind; the geometry (new or current) must suit it.
     pub kind: Option<AssetKind>,
+    /// 1 to 200 characters.
     pub name: Option<String>,
+    /// Up to 5000 characters; null clears it.
     pub description: MaybeUndefined<String>,
+    /// A new geometry, under the same rules as `createAsset`.
     pub geometry: Option<GeoJson>,
     /// Replaces the asset's categories.
     pub categories: Option<Vec<String>>,
+    /// Another organization; null unlinks it.
     pub organization_id: MaybeUndefined<ID>,
+    /// Null clears it.
     pub address: MaybeUndefined<String>,
+    /// Null clears it.
     pub postcode: MaybeUndefined<String>,
+    /// Null clears it.
     pub website: MaybeUndefined<String>,
+    /// Null clears it.
     pub email: MaybeUndefined<String>,
+    /// Null clears it.
     pub phone: MaybeUndefined<String>,
 }
 
+/// A new organization.
 #[derive(InputObject)]
 pub struct CreateOrganizationInput {
+    /// 1 to 200 characters.
     pub name: String,
+    /// Up to 5000 characters.
     pub description: Option<String>,
+    /// Web address.
     pub website: Option<String>,
+    /// An email address.
     pub email: Option<String>,
+    /// Telephone number.
     pub phone: Option<String>,
 }
