@@ -311,6 +311,16 @@ async fn organizations_and_categories(backend: Backend) {
         )
         .await;
     }
+    for bad in [
+        json!({"name": " "}),
+        json!({"name": "Ok", "email": "nope"}),
+        json!({"name": "x".repeat(201)}),
+    ] {
+        let err = app
+            .error("mutation($input: CreateOrganizationInput!) { createOrganization(input: $input) { id } }", json!({"input": bad}))
+            .await;
+        assert_eq!(code(&err), "INVALID_INPUT", "{bad}: {err:#}");
+    }
     let page = "query($after: String) { organizations(first: 2, after: $after) { edges { node { id name } } pageInfo { hasNextPage endCursor } } }";
     let first = app.data(page, json!({})).await["organizations"].clone();
     assert_eq!(first["edges"].as_array().unwrap().len(), 2);
