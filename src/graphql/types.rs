@@ -17,6 +17,7 @@ use crate::service::search::Page;
 /// MultiLineString; COMMUNITY_GROUP, CHARITY and SERVICE a Point or MultiPoint; ACTIVITY a
 /// point or a line (a walk); HEALTH_CHAMPION a Point.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::AssetKind")]
 pub enum AssetKind {
     /// A public park or garden.
     Park,
@@ -35,40 +36,6 @@ pub enum AssetKind {
     Service,
     /// A volunteer health champion.
     HealthChampion,
-}
-
-impl From<AssetKind> for Kind {
-    fn from(k: AssetKind) -> Self {
-        match k {
-            AssetKind::Park => Kind::Park,
-            AssetKind::GreenSpace => Kind::GreenSpace,
-            AssetKind::CyclePath => Kind::CyclePath,
-            AssetKind::WalkingRoute => Kind::WalkingRoute,
-            AssetKind::CommunityGroup => Kind::CommunityGroup,
-            AssetKind::Charity => Kind::Charity,
-            AssetKind::Activity => Kind::Activity,
-            AssetKind::Venue => Kind::Venue,
-            AssetKind::Service => Kind::Service,
-            AssetKind::HealthChampion => Kind::HealthChampion,
-        }
-    }
-}
-
-impl From<Kind> for AssetKind {
-    fn from(k: Kind) -> Self {
-        match k {
-            Kind::Park => AssetKind::Park,
-            Kind::GreenSpace => AssetKind::GreenSpace,
-            Kind::CyclePath => AssetKind::CyclePath,
-            Kind::WalkingRoute => AssetKind::WalkingRoute,
-            Kind::CommunityGroup => AssetKind::CommunityGroup,
-            Kind::Charity => AssetKind::Charity,
-            Kind::Activity => AssetKind::Activity,
-            Kind::Venue => AssetKind::Venue,
-            Kind::Service => AssetKind::Service,
-            Kind::HealthChampion => AssetKind::HealthChampion,
-        }
-    }
 }
 
 /// Whether an asset is listed. Archived assets never appear in searches but can still be
