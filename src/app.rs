@@ -9,7 +9,8 @@ use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
 
 use crate::db::{self, Db};
-use crate::{graphql, http, service};
+use crate::http::{self, HttpConfig};
+use crate::{graphql, service};
 
 /// What `App::build` needs.
 #[derive(Clone, Debug)]
@@ -18,12 +19,16 @@ pub struct AppConfig {
     pub db_max_connections: u32,
     pub bind: SocketAddr,
     pub demo_data: bool,
+    /// Whether clients may ask for the schema (GraphiQL needs it).
+    pub introspection: bool,
+    pub http: HttpConfig,
 }
 
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
     db: Db,
+    header_read_timeout: std::time::Duration,
 }
 
 /// Connects and brings the schema up to date.
@@ -69,8 +74,8 @@ impl App {
                 Err(e) => return Err(anyhow::anyhow!("loading demo data: {e:?}")),
             }
         }
-        let schema = graphql::schema(db.clone());
-        let router = http::router(schema);
+        let schema = graphql::schema(db.clone(), config.introspection);
+        let router = http::router(schema, db.clone(), &config.http);
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {}", config.bind))?;
@@ -78,6 +83,7 @@ impl App {
             listener,
             router,
             db,
+            header_read_timeout: config.http.header_read_timeout,
         })
     }
 
@@ -94,9 +100,13 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving")
+        http::serve(
+            self.listener,
+            self.router,
+            self.header_read_timeout,
+            shutdown,
+        )
+        .await
+        .context("serving")
     }
 }

@@ -74,6 +74,27 @@ pub struct ServeArgs {
     /// Load the Greater Manchester demo map into an empty database (once).
     #[arg(long, env = "ASSETMAP_DEMO_DATA", default_value_t = true, action = ArgAction::Set)]
     pub demo_data: bool,
+    /// Answer schema introspection (GraphiQL needs it); `false` for a locked-down API.
+    #[arg(long, env = "ASSETMAP_INTROSPECTION", default_value_t = true, action = ArgAction::Set)]
+    pub introspection: bool,
+    /// Browser origins allowed to call the API (CORS), comma-separated; none by default.
+    #[arg(long, env = "ASSETMAP_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Sustained GraphQL requests per second per client IP; 0 turns limiting off.
+    #[arg(long, env = "ASSETMAP_RATE_LIMIT_PER_SECOND", default_value_t = 50)]
+    pub rate_limit_per_second: u32,
+    /// Requests a client may send at once before the sustained rate applies.
+    #[arg(long, env = "ASSETMAP_RATE_LIMIT_BURST", default_value_t = 200)]
+    pub rate_limit_burst: u32,
+    /// Seconds one request may take.
+    #[arg(long, env = "ASSETMAP_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Seconds a client may take to send its request headers.
+    #[arg(long, env = "ASSETMAP_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+    /// The largest request body accepted, in bytes.
+    #[arg(long, env = "ASSETMAP_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
 }
 
 #[derive(Debug, Clone, Args)]

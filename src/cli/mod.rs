@@ -2,21 +2,42 @@
 
 use std::io::Write;
 
+use std::time::Duration;
+
 use anyhow::Context;
+use axum::http::HeaderValue;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::app::{App, AppConfig, connect_and_migrate};
 use crate::config::{DbArgs, ExportArgs, ImportArgs, ServeArgs};
 use crate::domain::AssetKind;
+use crate::http::HttpConfig;
 use crate::service;
 use crate::service::import::ImportOptions;
 
 pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
+    let cors_origins = serve
+        .cors_origins
+        .iter()
+        .map(|o| {
+            HeaderValue::from_str(o.trim())
+                .with_context(|| format!("{o:?} is not a valid CORS origin"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let app = App::build(&AppConfig {
         database_url: db.database_url.clone(),
         db_max_connections: db.db_max_connections,
         bind: serve.bind,
         demo_data: serve.demo_data,
+        introspection: serve.introspection,
+        http: HttpConfig {
+            max_body_bytes: serve.max_body_bytes,
+            request_timeout: Duration::from_secs(serve.request_timeout_secs),
+            header_read_timeout: Duration::from_secs(serve.header_read_timeout_secs),
+            rate_limit_per_second: serve.rate_limit_per_second,
+            rate_limit_burst: serve.rate_limit_burst,
+            cors_origins,
+        },
     })
     .await?;
     let addr = app.local_addr()?;

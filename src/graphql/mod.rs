@@ -33,8 +33,17 @@ pub fn sdl() -> String {
         .sdl()
 }
 
-pub fn schema(db: Db) -> AppSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+/// The most directives one field may carry.
+pub const MAX_DIRECTIVES: usize = 5;
+
+pub fn schema(db: Db, introspection: bool) -> AppSchema {
+    let builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription);
+    let builder = if introspection {
+        builder
+    } else {
+        builder.disable_introspection()
+    };
+    builder
         .data(DataLoader::new(
             loaders::CategoriesByAsset(db.clone()),
             tokio::spawn,
@@ -50,5 +59,9 @@ pub fn schema(db: Db) -> AppSchema {
         .data(db)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(MAX_DEPTH)
+        .limit_directives(MAX_DIRECTIVES)
+        // "did you mean ...?" would describe the schema to clients that may not read it
+        .disable_suggestions()
         .finish()
 }

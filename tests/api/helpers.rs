@@ -120,6 +120,8 @@ impl TestApp {
             db_max_connections: 4,
             bind: "127.0.0.1:0".parse().expect("address"),
             demo_data,
+            introspection: true,
+            http: assetmap::http::HttpConfig::default(),
         })
         .await
         .expect("app builds");

@@ -1,0 +1,227 @@
+//! `POST /graphql`: checks the request's shape before async-graphql sees it, runs it,
+//! and gives every error a code.
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{ErrorExtensionValues, Positioned};
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Response, StatusCode, header};
+use axum::response::{Html, IntoResponse};
+
+use super::errors::error_response;
+use super::{AppState, REQUEST_ID};
+
+/// The deepest bracket nesting (`{`, `[`, `(`) a query may have. Parsers recurse on
+/// nesting; this bound keeps any query, however hostile, far from the stack's end.
+pub const MAX_NESTING: usize = 64;
+/// The most aliases one document may use.
+pub const MAX_ALIASES: usize = 50;
+/// The most fields one document may select, counting every fragment once.
+pub const MAX_FIELDS: usize = 1_000;
+
+pub async fn graphiql() -> impl IntoResponse {
+    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+fn bad_request(message: &str) -> Response<Body> {
+    error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", message)
+}
+
+pub async fn execute(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "INVALID_INPUT",
+            "send GraphQL as a JSON body with Content-Type: application/json",
+        );
+    }
+    let mut request: async_graphql::Request = match serde_json::from_slice::<serde_json::Value>(
+        &body,
+    ) {
+        Ok(serde_json::Value::Array(_)) => {
+            return bad_request(
+                "batched requests are not supported: send one operation per request",
+            );
+        }
+        Ok(value) => match serde_json::from_value(value) {
+            Ok(r) => r,
+            Err(_) => {
+                return bad_request(
+                    "the body must be a JSON object with \"query\" and optional \"variables\" and \"operationName\"",
+                );
+            }
+        },
+        Err(_) => return bad_request("the body is not valid JSON (or is nested too deeply)"),
+    };
+    if nesting_depth(&request.query) > MAX_NESTING {
+        return bad_request(&format!(
+            "the query is nested more than {MAX_NESTING} levels deep"
+        ));
+    }
+    let named = request
+        .operation_name
+        .clone()
+        .or_else(|| leading_operation_name(&request.query));
+    // a syntax error is left for async-graphql to report, with its position
+    if let Ok(doc) = request.parsed_query() {
+        if let Err(message) = check_size(doc) {
+            return bad_request(&message);
+        }
+        if let Some(name) = named.or_else(|| first_operation_name(doc)) {
+            tracing::Span::current().record("graphql.operation", name.as_str());
+        }
+    }
+
+    let request_id = headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let mut response = state.schema.execute(request).await;
+    for error in &mut response.errors {
+        let extensions = error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default);
+        let code = match extensions.get("code") {
+            Some(async_graphql::Value::String(code)) => code.clone(),
+            Some(_) => "INTERNAL".to_owned(),
+            None if error.path.is_empty()
+                || error.message.starts_with("Invalid value for argument")
+                || error.message.starts_with("Failed to parse") =>
+            {
+                // before execution (syntax, validation, limits) or an argument's value
+                extensions.set("code", "INVALID_INPUT");
+                "INVALID_INPUT".to_owned()
+            }
+            None => {
+                tracing::error!(error.message = %error.message, "uncoded error in a resolver");
+                error.message = "internal error".to_owned();
+                extensions.set("code", "INTERNAL");
+                "INTERNAL".to_owned()
+            }
+        };
+        if code == "INTERNAL" {
+            extensions.set("requestId", request_id.as_str());
+        }
+        state.metrics.graphql_error(&code);
+    }
+    async_graphql_axum::GraphQLResponse::from(response).into_response()
+}
+
+fn first_operation_name(doc: &ExecutableDocument) -> Option<String> {
+    doc.operations
+        .iter()
+        .find_map(|(name, _)| name.map(|n| n.to_string()))
+}
+
+/// The name of an operation written first in the document (`query Nearby { ... }`).
+fn leading_operation_name(query: &str) -> Option<String> {
+    let text = query.trim_start();
+    let rest = ["query", "mutation", "subscription"]
+        .iter()
+        .find_map(|k| text.strip_prefix(k))?
+        .trim_start();
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(100)
+        .collect();
+    (!name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit())).then_some(name)
+}
+
+/// Deepest nesting of `{`, `[` and `(` outside strings and comments.
+pub fn nesting_depth(query: &str) -> usize {
+    let bytes = query.as_bytes();
+    let (mut i, mut depth, mut max) = (0, 0_usize, 0_usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    max
+}
+
+/// Counts the fields and aliases written in the document (each fragment once).
+fn check_size(doc: &ExecutableDocument) -> Result<(), String> {
+    fn walk(set: &Positioned<SelectionSet>, fields: &mut usize, aliases: &mut usize) {
+        for item in &set.node.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    *fields += 1;
+                    if f.node.alias.is_some() {
+                        *aliases += 1;
+                    }
+                    walk(&f.node.selection_set, fields, aliases);
+                }
+                Selection::InlineFragment(f) => walk(&f.node.selection_set, fields, aliases),
+                Selection::FragmentSpread(_) => {}
+            }
+        }
+    }
+    let (mut fields, mut aliases) = (0, 0);
+    for (_, op) in doc.operations.iter() {
+        walk(&op.node.selection_set, &mut fields, &mut aliases);
+    }
+    for fragment in doc.fragments.values() {
+        walk(&fragment.node.selection_set, &mut fields, &mut aliases);
+    }
+    if aliases > MAX_ALIASES {
+        return Err(format!("the query uses more than {MAX_ALIASES} aliases"));
+    }
+    if fields > MAX_FIELDS {
+        return Err(format!("the query selects more than {MAX_FIELDS} fields"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nesting_depth;
+
+    #[test]
+    fn nesting_ignores_strings_and_comments() {
+        assert_eq!(nesting_depth("{ a { b(x: [1, [2]]) } }"), 5);
+        assert_eq!(nesting_depth(r#"{ a(s: "{{{{[[[(") }"#), 2);
+        assert_eq!(nesting_depth("{ a # {{{{{\n }"), 1);
+        assert_eq!(nesting_depth("{ a(s: \"\"\" {{{ \\\"\"\" {{ \"\"\") }"), 2);
+        assert_eq!(nesting_depth(&"{a".repeat(10_000)), 10_000);
+    }
+}

@@ -1,0 +1,162 @@
+//! The HTTP surface and its defences.
+//!
+//! - `POST /graphql`: GraphQL, `application/json` only, one operation per request
+//! - `GET /` and `GET /graphql`: GraphiQL (never executes anything)
+//! - `GET /health` (liveness), `GET /ready` (database reachable, migrations current),
+//!   `GET /metrics` (Prometheus text format)
+//!
+//! Every request gets an `x-request-id` (kept if the client sent one), a tracing span,
+//! a time limit and a body-size limit; GraphQL requests are rate limited per client IP;
+//! a panic becomes an `INTERNAL` error and the server goes on. Every error response,
+//! whatever layer produced it, is a GraphQL-shaped JSON body with `extensions.code`.
+
+mod errors;
+mod graphql;
+mod ops;
+mod serve;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware;
+use axum::routing::{get, post};
+use tower_governor::GovernorLayer;
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::PeerIpKeyExtractor;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use errors::error_response;
+pub use serve::serve;
+
+use crate::db::Db;
+use crate::graphql::AppSchema;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Limits and switches of the HTTP layer.
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    /// The largest request body accepted (a ward boundary is about 20 KiB).
+    pub max_body_bytes: usize,
+    /// How long one request may take, start to finish.
+    pub request_timeout: Duration,
+    /// How long a client may take to send its request headers.
+    pub header_read_timeout: Duration,
+    /// Sustained GraphQL requests per second per client IP; 0 turns limiting off.
+    pub rate_limit_per_second: u32,
+    /// Requests a client may make at once before the sustained rate applies.
+    pub rate_limit_burst: u32,
+    /// Origins allowed to call the API from a browser; empty means same-origin only.
+    pub cors_origins: Vec<HeaderValue>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            rate_limit_per_second: 50,
+            rate_limit_burst: 200,
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    schema: AppSchema,
+    db: Db,
+    metrics: Arc<ops::Metrics>,
+}
+
+/// The application's router with every layer applied.
+pub fn router(schema: AppSchema, db: Db, config: &HttpConfig) -> Router {
+    let state = AppState {
+        schema,
+        db,
+        metrics: ops::Metrics::install(),
+    };
+    let mut graphql_route = post(graphql::execute);
+    if config.rate_limit_per_second > 0 {
+        graphql_route = graphql_route.layer(rate_limit(config));
+    }
+    let routes = Router::new()
+        .route("/graphql", graphql_route.get(graphql::graphiql))
+        .route("/", get(graphql::graphiql))
+        .route("/health", get(ops::health))
+        .route("/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(middleware::from_fn_with_state(state.clone(), ops::record))
+        .with_state(state);
+    with_layers(routes, config)
+}
+
+/// The layers every route gets. Public so that tests can wrap their own
+/// routes (one that panics, say) in exactly the production stack.
+pub fn with_layers(routes: Router, config: &HttpConfig) -> Router {
+    // Router::layer wraps what is already there: the last layer added runs first.
+    routes
+        .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(cors(config))
+        .layer(CatchPanicLayer::custom(errors::panic_response))
+        .layer(middleware::from_fn(errors::json_error_bodies))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(errors::request_span))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+fn cors(config: &HttpConfig) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(config.cors_origins.clone()))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .max_age(Duration::from_secs(3600))
+}
+
+fn rate_limit(
+    config: &HttpConfig,
+) -> GovernorLayer<PeerIpKeyExtractor, governor::middleware::NoOpMiddleware, axum::body::Body> {
+    let per_request =
+        Duration::from_nanos(1_000_000_000 / u64::from(config.rate_limit_per_second.max(1)));
+    let governor = GovernorConfigBuilder::default()
+        .period(per_request)
+        .burst_size(config.rate_limit_burst.max(1))
+        .finish()
+        .map(Arc::new);
+    let governor = match governor {
+        Some(g) => g,
+        // finish() refuses only a zero period or burst, which the max(1)s rule out
+        None => Arc::new(
+            GovernorConfigBuilder::default()
+                .finish()
+                .unwrap_or_default(),
+        ),
+    };
+    // forget clients that have been quiet, so the table of clients stays small
+    let limiter = governor.limiter().clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limiter.retain_recent();
+        }
+    });
+    GovernorLayer::new(governor).error_handler(errors::rate_limited)
+}
+
+/// The address a request came from, for rate limiting and logs.
+pub type PeerAddr = axum::extract::ConnectInfo<SocketAddr>;
