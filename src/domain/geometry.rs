@@ -10,9 +10,11 @@ use std::fmt;
 use geo::orient::{Direction, Orient};
 use geo::{
     BoundingRect, Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point,
-    Polygon, Rect, Validation,
+    Polygon, Rect,
 };
 use serde_json::Value;
+
+use crate::domain::validity;
 
 /// The most positions one geometry may hold. Validity checking grows faster than
 /// linearly with the vertex count; real park and ward outlines hold a few hundred.
@@ -212,23 +214,30 @@ impl ValidGeometry {
                     .collect::<Result<Vec<_>, _>>()?;
                 Geometry::MultiLineString(MultiLineString(lines))
             }
-            GeometryType::Polygon => Geometry::Polygon(polygon(coords, "coordinates")?),
+            GeometryType::Polygon => {
+                Geometry::Polygon(polygon(coords, "coordinates")?.orient(Direction::Default))
+            }
             GeometryType::MultiPolygon => {
                 let parts = array(coords, "coordinates")?;
                 non_empty(parts, "coordinates")?;
                 let polys = parts
                     .iter()
                     .enumerate()
-                    .map(|(i, p)| polygon(p, &format!("coordinates[{i}]")))
+                    .map(|(i, p)| polygon_rings(p, &format!("coordinates[{i}]")))
                     .collect::<Result<Vec<_>, _>>()?;
-                let multi = MultiPolygon(polys);
-                if let Err(problem) = multi.check_validation() {
+                if let Err(problem) = validity::check(&polys) {
                     return Err(GeometryError::at(
                         Reason::InvalidPolygon,
-                        "coordinates",
+                        &format!("coordinates[{}]", problem.polygon()),
                         problem.to_string(),
                     ));
                 }
+                let multi = MultiPolygon(
+                    polys
+                        .into_iter()
+                        .map(|p| p.orient(Direction::Default))
+                        .collect(),
+                );
                 Geometry::MultiPolygon(multi)
             }
         };
@@ -476,6 +485,19 @@ fn ring(value: &Value, path: &str) -> Result<LineString<f64>, GeometryError> {
 }
 
 fn polygon(value: &Value, path: &str) -> Result<Polygon<f64>, GeometryError> {
+    let polygon = polygon_rings(value, path)?;
+    if let Err(problem) = validity::check(std::slice::from_ref(&polygon)) {
+        return Err(GeometryError::at(
+            Reason::InvalidPolygon,
+            path,
+            problem.to_string(),
+        ));
+    }
+    Ok(polygon)
+}
+
+/// The rings of a polygon, each well-formed, not yet checked together.
+fn polygon_rings(value: &Value, path: &str) -> Result<Polygon<f64>, GeometryError> {
     let rings = array(value, path)?;
     non_empty(rings, path)?;
     let mut built = rings
@@ -484,15 +506,7 @@ fn polygon(value: &Value, path: &str) -> Result<Polygon<f64>, GeometryError> {
         .map(|(i, r)| ring(r, &format!("{path}[{i}]")))
         .collect::<Result<Vec<_>, _>>()?;
     let exterior = built.remove(0);
-    let polygon = Polygon::new(exterior, built);
-    if let Err(problem) = polygon.check_validation() {
-        return Err(GeometryError::at(
-            Reason::InvalidPolygon,
-            path,
-            problem.to_string(),
-        ));
-    }
-    Ok(polygon.orient(Direction::Default))
+    Ok(Polygon::new(exterior, built))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod asset;
 pub mod geometry;
 pub mod kind;
 pub mod search;
+pub mod validity;
 
 pub use asset::{AssetPatch, NewAsset, Text};
 pub use geometry::{GeometryType, ValidGeometry};

@@ -90,6 +90,7 @@ impl Asset {
     }
 
     /// Needs-and-interests categories, by slug.
+    #[graphql(complexity = "5 + child_complexity")]
     async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Category>> {
         let loader = ctx.data::<DataLoader<CategoriesByAsset>>()?;
         Ok(loader
@@ -102,6 +103,7 @@ impl Asset {
     }
 
     /// The group or charity that runs the asset, if any.
+    #[graphql(complexity = "5 + child_complexity")]
     async fn organization(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Organization>> {
         let Some(id) = self.0.organization_id else {
             return Ok(None);
@@ -234,6 +236,7 @@ impl Category {
     }
 
     /// The broader category this one belongs to, if any.
+    #[graphql(complexity = "5 + child_complexity")]
     async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Category>> {
         let Some(id) = self.0.parent_id else {
             return Ok(None);

@@ -19,6 +19,8 @@ pub const MAX_NESTING: usize = 64;
 pub const MAX_ALIASES: usize = 50;
 /// The most fields one document may select, counting every fragment once.
 pub const MAX_FIELDS: usize = 1_000;
+/// The most fragment definitions one document may hold.
+pub const MAX_FRAGMENTS: usize = 50;
 
 pub async fn graphiql() -> impl IntoResponse {
     Html(GraphiQLSource::build().endpoint("/graphql").finish())
@@ -52,6 +54,9 @@ pub async fn execute(
             return bad_request(
                 "batched requests are not supported: send one operation per request",
             );
+        }
+        Ok(value) if !value.get("query").is_some_and(serde_json::Value::is_string) => {
+            return bad_request("the body must be a JSON object with a \"query\" string");
         }
         Ok(value) => match serde_json::from_value(value) {
             Ok(r) => r,
@@ -179,7 +184,7 @@ pub fn nesting_depth(query: &str) -> usize {
     max
 }
 
-/// Counts the fields and aliases written in the document (each fragment once).
+/// Counts the fragments, fields and aliases written in the document (each fragment once).
 fn check_size(doc: &ExecutableDocument) -> Result<(), String> {
     fn walk(set: &Positioned<SelectionSet>, fields: &mut usize, aliases: &mut usize) {
         for item in &set.node.items {
@@ -195,6 +200,11 @@ fn check_size(doc: &ExecutableDocument) -> Result<(), String> {
                 Selection::FragmentSpread(_) => {}
             }
         }
+    }
+    if doc.fragments.len() > MAX_FRAGMENTS {
+        return Err(format!(
+            "the query defines more than {MAX_FRAGMENTS} fragments"
+        ));
     }
     let (mut fields, mut aliases) = (0, 0);
     for (_, op) in doc.operations.iter() {

@@ -130,7 +130,14 @@ pub fn geodesic(a: Coord<f64>, b: Coord<f64>) -> f64 {
 
 /// The point of the great-circle arc `a`-`b` nearest to `p` on the sphere, with its angle.
 fn nearest_on_arc(p: V3, a: Coord<f64>, b: Coord<f64>) -> (f64, Coord<f64>) {
-    let (va, vb) = (to_v3(a), to_v3(b));
+    nearest_on_arc_v3(p, (a, to_v3(a)), (b, to_v3(b)))
+}
+
+fn nearest_on_arc_v3(
+    p: V3,
+    (a, va): (Coord<f64>, V3),
+    (b, vb): (Coord<f64>, V3),
+) -> (f64, Coord<f64>) {
     let (da, db) = (angle(p, va), angle(p, vb));
     let mut best = if da <= db { (da, a) } else { (db, b) };
     let n = cross(va, vb);
@@ -271,6 +278,169 @@ fn part_distance(a: &Part<'_>, b: &Part<'_>) -> f64 {
     }
 }
 
+/// A geometry measured against many points (the query of a corridor or area search):
+/// its vertices are turned into unit vectors once, not once per candidate.
+pub struct Prepared {
+    parts: Vec<PreparedPart>,
+    geometry: Geometry<f64>,
+}
+
+type Chain = Vec<(Coord<f64>, V3)>;
+
+enum PreparedPart {
+    Point(Coord<f64>),
+    Chain(Chain),
+    Polygon {
+        rings: Vec<Chain>,
+        bbox: geo::Rect<f64>,
+        original: Polygon<f64>,
+    },
+}
+
+fn chain_v3(chain: &LineString<f64>) -> Chain {
+    chain.0.iter().map(|c| (*c, to_v3(*c))).collect()
+}
+
+impl Prepared {
+    pub fn new(g: &Geometry<f64>) -> Self {
+        use geo::BoundingRect;
+        let parts = parts(g)
+            .into_iter()
+            .filter_map(|part| match part {
+                Part::Point(p) => Some(PreparedPart::Point(p)),
+                Part::Chain(c) => Some(PreparedPart::Chain(chain_v3(c))),
+                Part::Polygon(poly) => Some(PreparedPart::Polygon {
+                    rings: rings(poly).map(chain_v3).collect(),
+                    bbox: poly.bounding_rect()?,
+                    original: poly.clone(),
+                }),
+            })
+            .collect();
+        Self {
+            parts,
+            geometry: g.clone(),
+        }
+    }
+
+    /// Metres between the nearest points of the geometry and another (0 where they
+    /// intersect). A geometry with a vertex inside one of our polygons is 0 at once.
+    pub fn distance_to_geometry(&self, other: &Geometry<f64>) -> f64 {
+        let first = parts(other).first().and_then(|part| match part {
+            Part::Point(p) => Some(*p),
+            Part::Chain(c) => c.0.first().copied(),
+            Part::Polygon(poly) => poly.exterior().0.first().copied(),
+        });
+        if let Some(p) = first {
+            let vp = to_v3(p);
+            let covered = self.parts.iter().any(|part| match part {
+                PreparedPart::Polygon {
+                    rings, original, ..
+                } => covers_v3(rings, vp).unwrap_or_else(|| covers(original, p)),
+                _ => false,
+            });
+            if covered {
+                return 0.0;
+            }
+        }
+        distance_between(other, &self.geometry)
+    }
+
+    /// Metres from a position to the nearest point of the geometry (0 inside a polygon).
+    pub fn distance_to_point(&self, p: Coord<f64>) -> f64 {
+        let vp = to_v3(p);
+        let nearest_on = |chain: &Chain| {
+            let mut best = (f64::INFINITY, p);
+            for w in chain.windows(2) {
+                let candidate = nearest_on_arc_v3(vp, w[0], w[1]);
+                if candidate.0 < best.0 {
+                    best = candidate;
+                }
+            }
+            if let [only] = chain.as_slice() {
+                best = (angle(vp, only.1), only.0);
+            }
+            geodesic(p, best.1)
+        };
+        let mut best = f64::INFINITY;
+        for part in &self.parts {
+            let d = match part {
+                PreparedPart::Point(q) => geodesic(p, *q),
+                PreparedPart::Chain(chain) => nearest_on(chain),
+                PreparedPart::Polygon {
+                    rings,
+                    bbox,
+                    original,
+                } => {
+                    let in_box = bbox.min().x <= p.x
+                        && p.x <= bbox.max().x
+                        && bbox.min().y <= p.y
+                        && p.y <= bbox.max().y;
+                    // the box is planar and great-circle edges bow out of it (by about
+                    // 1% of their length), so points near the box are tested too
+                    let near_box = in_box || {
+                        let margin = 0.01 + 0.05 * bbox.width().max(bbox.height());
+                        let (dx, dy) = (
+                            (bbox.min().x - p.x).max(p.x - bbox.max().x).max(0.0),
+                            (bbox.min().y - p.y).max(p.y - bbox.max().y).max(0.0),
+                        );
+                        dx.max(dy) < margin
+                    };
+                    if near_box && covers_v3(rings, vp).unwrap_or_else(|| covers(original, p)) {
+                        0.0
+                    } else {
+                        rings.iter().map(nearest_on).fold(f64::INFINITY, f64::min)
+                    }
+                }
+            };
+            best = best.min(d);
+            if best == 0.0 {
+                break;
+            }
+        }
+        best
+    }
+}
+
+/// Whether rings (shell first) cover the point, by counting crossings of a ray in the
+/// gnomonic projection about the point; `None` when a vertex is too far round the globe
+/// for the projection.
+fn covers_v3(rings: &[Chain], vp: V3) -> Option<bool> {
+    let axis = if vp[2].abs() > 0.999 {
+        [1.0, 0.0, 0.0]
+    } else {
+        [0.0, 0.0, 1.0]
+    };
+    let east = unit(cross(axis, vp));
+    let north = cross(vp, east);
+    let project = |v: V3| {
+        let d = dot(v, vp);
+        (d > 1e-3).then(|| (dot(v, east) / d, dot(v, north) / d))
+    };
+    let mut inside = false;
+    for ring in rings {
+        let mut prev = project(ring.first()?.1)?;
+        for (_, v) in &ring[1..] {
+            let cur = project(*v)?;
+            let ((x1, y1), (x2, y2)) = (prev, cur);
+            // the point is the origin: on an edge counts as covered
+            let cross_z = x1 * y2 - x2 * y1;
+            if cross_z == 0.0
+                && x1.min(x2) <= 0.0
+                && 0.0 <= x1.max(x2)
+                && y1.min(y2) <= 0.0
+                && 0.0 <= y1.max(y2)
+            {
+                return Some(true);
+            }
+            if (y1 > 0.0) != (y2 > 0.0) && x1 + (0.0 - y1) * (x2 - x1) / (y2 - y1) > 0.0 {
+                inside = !inside;
+            }
+            prev = cur;
+        }
+    }
+    Some(inside)
+}
+
 /// Metres from a position to the nearest point of a geometry (0 inside a polygon).
 pub fn distance_to_point(g: &Geometry<f64>, p: Coord<f64>) -> f64 {
     let point = Part::Point(p);
@@ -355,6 +525,44 @@ mod tests {
             "between the line and the arc"
         );
         assert!(!covers(&square, c(-2.36, mid_on_arc.y + 1e-6)));
+    }
+
+    #[test]
+    fn prepared_geometry_measures_like_the_plain_one() {
+        let shapes = [
+            Geometry::Polygon(Polygon::new(
+                LineString(vec![
+                    c(-2.3, 53.4),
+                    c(-2.2, 53.4),
+                    c(-2.2, 53.5),
+                    c(-2.3, 53.5),
+                    c(-2.3, 53.4),
+                ]),
+                vec![LineString(vec![
+                    c(-2.26, 53.44),
+                    c(-2.24, 53.44),
+                    c(-2.24, 53.46),
+                    c(-2.26, 53.44),
+                ])],
+            )),
+            Geometry::LineString(LineString(vec![
+                c(-2.3, 53.4),
+                c(-2.25, 53.45),
+                c(-2.1, 53.46),
+            ])),
+            Geometry::Point(Point::new(-2.24, 53.48)),
+        ];
+        for shape in &shapes {
+            let prepared = Prepared::new(shape);
+            for i in 0..400 {
+                let p = c(
+                    -2.35 + f64::from(i % 20) * 0.015,
+                    53.38 + f64::from(i / 20) * 0.007,
+                );
+                let (a, b) = (distance_to_point(shape, p), prepared.distance_to_point(p));
+                assert!((a - b).abs() < 1e-6, "{p:?}: {a} vs {b}");
+            }
+        }
     }
 
     #[test]

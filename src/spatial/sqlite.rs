@@ -157,7 +157,12 @@ pub fn statement(backend: Backend, search: &Search<'_>) -> Sql {
 }
 
 /// The exact test for one candidate: its distance when it belongs in the result.
-fn exact(shape: &Shape<'_>, cand: &Candidate) -> AppResult<Option<f64>> {
+/// `prepared` is the corridor or area geometry, ready to measure many points against.
+fn exact(
+    shape: &Shape<'_>,
+    prepared: Option<&geodesic::Prepared>,
+    cand: &Candidate,
+) -> AppResult<Option<f64>> {
     Ok(match shape {
         Shape::Near { center, radius } => {
             let c = Coord {
@@ -188,9 +193,11 @@ fn exact(shape: &Shape<'_>, cand: &Candidate) -> AppResult<Option<f64>> {
             inside.then_some(0.0)
         }
         Shape::Around { geometry, buffer } => {
-            let d = match cand.as_point() {
-                Some(p) => geodesic::distance_to_point(geometry.geometry(), p),
-                None => geodesic::distance_between(&cand.parse()?, geometry.geometry()),
+            let d = match (cand.as_point(), prepared) {
+                (Some(p), Some(prepared)) => prepared.distance_to_point(p),
+                (Some(p), None) => geodesic::distance_to_point(geometry.geometry(), p),
+                (None, Some(prepared)) => prepared.distance_to_geometry(&cand.parse()?),
+                (None, None) => geodesic::distance_between(&cand.parse()?, geometry.geometry()),
             };
             (d <= buffer.get()).then_some(d)
         }
@@ -198,9 +205,13 @@ fn exact(shape: &Shape<'_>, cand: &Candidate) -> AppResult<Option<f64>> {
 }
 
 pub async fn run(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
+    let prepared = match search.shape {
+        Shape::Around { geometry, .. } => Some(geodesic::Prepared::new(geometry.geometry())),
+        _ => None,
+    };
     let mut hits = Vec::new();
     for cand in candidates(db, statement(db.backend, &search)).await? {
-        if let Some(distance) = exact(&search.shape, &cand)? {
+        if let Some(distance) = exact(&search.shape, prepared.as_ref(), &cand)? {
             hits.push(Hit {
                 id: cand.id,
                 distance,

@@ -115,16 +115,29 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, database: TestDatabase, demo_data: bool) -> Self {
-        let app = App::build(&AppConfig {
+        Self::spawn_configured(backend, database, |config| config.demo_data = demo_data).await
+    }
+
+    /// Spawns with the test defaults changed by `configure`.
+    pub async fn spawn_configured(
+        backend: Backend,
+        database: TestDatabase,
+        configure: impl FnOnce(&mut AppConfig),
+    ) -> Self {
+        let mut config = AppConfig {
             database_url: database.url.clone(),
             db_max_connections: 4,
             bind: "127.0.0.1:0".parse().expect("address"),
-            demo_data,
+            demo_data: false,
             introspection: true,
-            http: assetmap::http::HttpConfig::default(),
-        })
-        .await
-        .expect("app builds");
+            http: assetmap::http::HttpConfig {
+                // tests send bursts from one address; the limiter has tests of its own
+                rate_limit_per_second: 0,
+                ..assetmap::http::HttpConfig::default()
+            },
+        };
+        configure(&mut config);
+        let app = App::build(&config).await.expect("app builds");
         let addr = app.local_addr().expect("bound");
         let db = app.db().clone();
         let server = tokio::spawn(async move {
@@ -149,6 +162,10 @@ impl TestApp {
     pub fn stop(mut self) -> TestDatabase {
         self.server.abort();
         std::mem::replace(&mut self.database, TestDatabase::existing(""))
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 
     /// The whole GraphQL response.

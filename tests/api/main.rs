@@ -12,4 +12,5 @@ mod assets;
 mod cli;
 mod cross_backend;
 mod helpers;
+mod hostile;
 mod search;
