@@ -96,7 +96,7 @@ fn patch(input: UpdateAssetInput) -> AppResult<AssetPatch> {
     })
 }
 
-#[Object]
+#[Object(name = "Mutation")]
 impl MutationRoot {
     /// Creates an asset at version 1.
     async fn create_asset(

@@ -19,7 +19,7 @@ fn filter(filter: Option<AssetFilterInput>) -> Result<crate::domain::AssetFilter
     filter.unwrap_or_default().into_domain()
 }
 
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// One asset by id, archived ones included; null when there is none.
     async fn asset(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Asset>> {

@@ -67,10 +67,10 @@ async fn nesting_of_every_kind_thousands_deep_is_refused() {
 
     let mut fragments = String::from("query { ...F0 }\n");
     for i in 0..depth {
-        fragments.push_str(&format!("fragment F{i} on QueryRoot {{ ...F{} }}\n", i + 1));
+        fragments.push_str(&format!("fragment F{i} on Query {{ ...F{} }}\n", i + 1));
     }
     fragments.push_str(&format!(
-        "fragment F{depth} on QueryRoot {{ categories {{ slug }} }}\n"
+        "fragment F{depth} on Query {{ categories {{ slug }} }}\n"
     ));
     let err = timed_error(&app, "5000 chained fragments", &fragments, json!({})).await;
     assert_eq!(code(&err), "INVALID_INPUT", "{err:#}");
@@ -160,7 +160,7 @@ async fn introspection_can_be_turned_off() {
     let open = TestApp::spawn(Backend::Sqlite).await;
     assert_eq!(
         open.data(introspect, json!({})).await["__schema"]["queryType"]["name"],
-        "QueryRoot"
+        "Query"
     );
     let closed = TestApp::spawn_configured(
         Backend::Sqlite,
