@@ -11,7 +11,6 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
     version,
     about = "A GraphQL API for mapping community assets"
 )]
-#[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::{self, Connection as _};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
 /// The storage backend, chosen once at start-up from the database URL.
@@ -80,7 +81,11 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
     let redacted = redact(url);
     match backend {
         Backend::Sqlite => {
-            let write = Database::connect(options(1))
+            let mut write_options = options(1);
+            write_options.map_sqlx_sqlite_pool_opts(|pool| {
+                pool.after_release(|conn, _| Box::pin(sqlite_writer_is_clean(conn)))
+            });
+            let write = Database::connect(write_options)
                 .await
                 .with_context(|| format!("opening {redacted}"))?;
             let read = Database::connect(options(max_connections.max(2)))
@@ -93,7 +98,15 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
             })
         }
         Backend::Postgres => {
-            let pool = Database::connect(options(max_connections))
+            let mut pool_options = options(max_connections);
+            pool_options.map_sqlx_postgres_pool_opts(|pool| {
+                pool.after_release(|conn, _| {
+                    Box::pin(async move {
+                        Ok(!conn.is_in_transaction())
+                    })
+                })
+            });
+            let pool = Database::connect(pool_options)
                 .await
                 .with_context(|| format!("connecting to {redacted}"))?;
             Ok(Db {
@@ -101,6 +114,30 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
                 write: pool,
                 backend,
             })
+        }
+    }
+}
+
+/// Whether the SQLite writer connection may be reused: it must be outside any
+/// transaction, both by sqlx's count and by SQLite's own state. After a failed write
+/// (a full disk, say) the rollback can fail too and leave a transaction open; every
+/// later "commit" on that connection would then only release a savepoint inside it and
+/// nothing would ever reach the disk. Such a connection is closed (SQLite rolls back on
+/// close) and the pool opens a fresh one.
+async fn sqlite_writer_is_clean(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    if conn.is_in_transaction() {
+        tracing::warn!("closing a database connection left inside a transaction");
+        return Ok(false);
+    }
+    // BEGIN succeeds only outside a transaction
+    match sqlx::Executor::execute(&mut *conn, "BEGIN").await {
+        Ok(_) => {
+            sqlx::Executor::execute(&mut *conn, "ROLLBACK").await?;
+            Ok(true)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "closing a database connection left inside a transaction");
+            Ok(false)
         }
     }
 }
