@@ -100,11 +100,7 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
         Backend::Postgres => {
             let mut pool_options = options(max_connections);
             pool_options.map_sqlx_postgres_pool_opts(|pool| {
-                pool.after_release(|conn, _| {
-                    Box::pin(async move {
-                        Ok(!conn.is_in_transaction())
-                    })
-                })
+                pool.after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
             });
             let pool = Database::connect(pool_options)
                 .await

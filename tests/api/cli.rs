@@ -233,6 +233,70 @@ async fn migrate_then_demo_map_loads_once(backend: Backend) {
     );
 }
 
+/// The real binary, JSON logs on: each request's log line names its GraphQL operation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_name_the_operation() {
+    let database = fresh_database(Backend::Sqlite).await;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_assetmap"))
+        .args([
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--demo-data",
+            "false",
+            "--log-format",
+            "json",
+        ])
+        .env("DATABASE_URL", &database.url)
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if client.get(format!("{base}/health")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let response = client
+        .post(format!("{base}/graphql"))
+        .header("x-request-id", "log-me-7")
+        .json(&json!({"query": "query NearbyForResident { categories { slug } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    // SIGTERM: a graceful stop, which also flushes the log
+    let pid = server.id().unwrap().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    let output = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        server.wait_with_output(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(output.status.success(), "a graceful stop exits 0");
+    let log = String::from_utf8_lossy(&output.stderr);
+    let line = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l.to_string().contains("log-me-7"))
+        .unwrap_or_else(|| panic!("no JSON log line for the request in:\n{log}"));
+    assert_eq!(
+        line["span"]["graphql.operation"], "NearbyForResident",
+        "{line:#}"
+    );
+    assert_eq!(line["span"]["http.path"], "/graphql");
+    assert!(!log.contains("postgres://") && !log.contains("password"));
+}
+
 on_both_backends!(
     import_maps_properties_reports_rejections_and_is_all_or_nothing,
     import_and_export_real_open_data,
