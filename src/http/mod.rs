@@ -98,7 +98,7 @@ pub fn router(schema: AppSchema, db: Db, config: &HttpConfig) -> Router {
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
         .fallback(|| async { StatusCode::NOT_FOUND })
-        .layer(middleware::from_fn_with_state(state.clone(), ops::record))
+        .layer(middleware::from_fn(ops::record))
         .with_state(state);
     with_layers(routes, config)
 }

@@ -47,11 +47,7 @@ impl Metrics {
 }
 
 /// Records every request's count and latency by route and status.
-pub async fn record(
-    State(_state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response<Body> {
+pub async fn record(request: Request, next: Next) -> Response<Body> {
     let route = request
         .extensions()
         .get::<MatchedPath>()
