@@ -84,13 +84,9 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
             })
         })
         .transpose()?;
-    let text = std::fs::read_to_string(&args.file)
-        .with_context(|| format!("reading {}", args.file.display()))?;
-    let collection: serde_json::Value = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not valid JSON", args.file.display()))?;
-    let total = service::import::features(&collection)
-        .map_err(|e| anyhow::anyhow!("{}", e.message()))?
-        .len();
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("opening {}", args.file.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let options = ImportOptions {
         kind,
         categories: args.categories.clone(),
@@ -104,18 +100,23 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new(total as u64)
+        ProgressBar::new(size)
     };
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} importing [{bar:40}] {pos}/{len} features ({per_sec}, {eta} left)",
+            "{spinner} importing [{bar:40}] {bytes}/{total_bytes} {msg} ({eta} left)",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    let report = service::import::import(&db, &collection, &options, &|n| bar.set_position(n))
-        .await
-        .map_err(|e| anyhow::anyhow!("import failed, nothing was imported: {}", e.message()))?;
+    let features = service::import::read_features(bar.wrap_read(file));
+    let report = service::import::import_stream(&db, features, &options, &|n| {
+        if n % 1000 == 0 {
+            bar.set_message(format!("{n} features"));
+        }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("import failed, nothing was imported: {}", e.message()))?;
     bar.finish_and_clear();
 
     let mut err = std::io::stderr().lock();

@@ -6,7 +6,7 @@
 use entity::app_meta;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
 
-use super::import::{ImportOptions, ImportReport, Rule, import_into};
+use super::import::{ImportOptions, ImportReport, Rule, features_of, import_into};
 use crate::db::Db;
 use crate::domain::AssetKind;
 use crate::error::AppResult;
@@ -146,7 +146,13 @@ pub async fn load_if_empty(db: &Db) -> AppResult<Option<Vec<(&'static str, Impor
     for dataset in DATASETS {
         let collection: serde_json::Value = serde_json::from_str(dataset.json)
             .map_err(|e| crate::error::AppError::Internal(e.into()))?;
-        let report = import_into(&txn, &collection, &(dataset.options)(), &|_| {}).await?;
+        let report = import_into(
+            &txn,
+            features_of(&collection)?,
+            &(dataset.options)(),
+            &|_| {},
+        )
+        .await?;
         reports.push((dataset.file, report));
     }
     app_meta::ActiveModel {

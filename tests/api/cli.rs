@@ -297,7 +297,35 @@ async fn json_logs_name_the_operation() {
     assert!(!log.contains("postgres://") && !log.contains("password"));
 }
 
+/// A file cut short after 600 good features (more than one write batch) leaves nothing.
+async fn a_file_cut_short_imports_nothing(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cut.geojson");
+    let features: Vec<String> = (0..600)
+        .map(|i| json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.3, 53.4 + f64::from(i) * 1e-5]}, "properties": {"name": format!("site {i}")}}).to_string())
+        .collect();
+    let text = format!(
+        "{{\"type\": \"FeatureCollection\", \"features\": [{}, {{\"type\": \"Feat",
+        features.join(",")
+    );
+    std::fs::write(&file, text).unwrap();
+    let database = fresh_database(backend).await;
+    let out = assetmap(
+        &["import", file.to_str().unwrap(), "--kind", "venue"],
+        &database.url,
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("nothing was imported"),
+        "{}",
+        stderr(&out)
+    );
+    let app = TestApp::spawn_with(backend, database, false).await;
+    assert_eq!(app.count_assets().await, 0);
+}
+
 on_both_backends!(
+    a_file_cut_short_imports_nothing,
     import_maps_properties_reports_rejections_and_is_all_or_nothing,
     import_and_export_real_open_data,
     migrate_then_demo_map_loads_once,
