@@ -127,6 +127,21 @@ fn prepare(feature: &Value, options: &ImportOptions) -> AppResult<Prepared> {
         );
     }
     let mut cats = options.categories.clone();
+    // a feature's own categories: an array of slugs, or one string of comma-separated slugs
+    match props.get("categories") {
+        Some(Value::Array(items)) => cats.extend(
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|s| s.trim().to_owned()),
+        ),
+        Some(Value::String(list)) => cats.extend(
+            list.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty()),
+        ),
+        _ => {}
+    }
     for rule in &options.rules {
         if props.get(&rule.property).and_then(Value::as_str) == Some(rule.value.as_str()) {
             kind = rule.kind.or(kind);
@@ -354,6 +369,16 @@ pub async fn import_stream(
         });
     }
     txn.commit().await?;
+    // a bulk load changes the table's statistics; let the query planner see the new ones
+    let analyze = match db.backend {
+        crate::db::Backend::Sqlite => "PRAGMA optimize",
+        crate::db::Backend::Postgres => "ANALYZE assets, asset_categories",
+    };
+    if report.imported > 1_000
+        && let Err(e) = db.write.execute_unprepared(analyze).await
+    {
+        tracing::warn!(error = %e, "refreshing planner statistics after the import failed");
+    }
     Ok(report)
 }
 
@@ -374,10 +399,12 @@ pub async fn import_into(
     fixed.sort();
     fixed.dedup();
     let fixed = crate::domain::asset::dedup_categories(fixed)?;
-    let category_ids: HashMap<String, Uuid> = fixed
-        .iter()
-        .cloned()
-        .zip(categories::resolve(txn, &fixed).await?)
+    // the options' own categories must exist before anything is read
+    categories::resolve(txn, &fixed).await?;
+    let category_ids: HashMap<String, Uuid> = categories::list(txn)
+        .await?
+        .into_iter()
+        .map(|c| (c.slug, c.id))
         .collect();
 
     let mut report = ImportReport::default();
@@ -390,7 +417,21 @@ pub async fn import_into(
     let mut index = 0;
     while let Some(feature) = features.recv().await {
         let feature = feature?;
-        match prepare(&feature, options) {
+        let prepared = prepare(&feature, options).and_then(|p| {
+            match p
+                .asset
+                .categories
+                .iter()
+                .find(|slug| !category_ids.contains_key(*slug))
+            {
+                Some(unknown) => Err(AppError::invalid(
+                    "categories",
+                    format!("there is no category {unknown:?}"),
+                )),
+                None => Ok(p),
+            }
+        });
+        match prepared {
             Ok(mut prepared) => {
                 if let Some(org_name) = prepared.organization.take() {
                     let org_id = match orgs.get(&org_name) {

@@ -36,7 +36,8 @@ fn schema_graphql_is_what_the_code_serves() {
     assert_eq!(String::from_utf8_lossy(&printed.stdout), committed);
 }
 
-/// Three good features in the shapes publishers use, one broken ring, one nameless.
+/// Three good features in the shapes publishers use, one broken ring, one nameless, one
+/// with a category that does not exist.
 fn messy_collection() -> Value {
     json!({"type": "FeatureCollection",
         "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}},
@@ -44,13 +45,15 @@ fn messy_collection() -> Value {
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.43, 53.57]},
          "properties": {"Name": "BRASS Bolton", "Postcode": "BL3 2HP", "Contact": "admin@brass-bolton.org.uk"}},
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.24, 53.48, 35.0]},
-         "properties": {"name": "City food hub", "telephone": "0161 000 0000"}},
+         "properties": {"name": "City food hub", "telephone": "0161 000 0000", "categories": ["lunch-clubs"]}},
         {"type": "Feature", "geometry": {"type": "MultiPoint", "coordinates": [[-2.30, 53.45], [-2.31, 53.46]]},
          "properties": {"site_name": "Trafford pantry (two sites)"}},
         {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[-2.3, 53.4], [-2.2, 53.4], [-2.2, 53.5]]]},
          "properties": {"name": "Broken ring"}},
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.2, 53.4]},
-         "properties": {"Opening times": "Mondays"}}
+         "properties": {"Opening times": "Mondays"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.2, 53.4]},
+         "properties": {"name": "Mystery", "categories": "food, no-such-thing"}}
     ]})
 }
 
@@ -114,7 +117,11 @@ async fn import_maps_properties_reports_rejections_and_is_all_or_nothing(backend
         "{err}"
     );
     assert!(
-        err.contains("imported 3 of 5 features (2 rejected"),
+        err.contains("rejected feature 5 (Mystery): there is no category \"no-such-thing\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("imported 3 of 6 features (3 rejected"),
         "{err}"
     );
 
@@ -122,7 +129,7 @@ async fn import_maps_properties_reports_rejections_and_is_all_or_nothing(backend
     let found = app
         .data(
             "{ assetsInBBox(bbox: {minLon: -2.5, minLat: 53.3, maxLon: -2.1, maxLat: 53.7}, filter: {categories: [\"food\"]}) {
-                 edges { node { name kind email phone postcode geometry } } } }",
+                 edges { node { name kind email phone postcode geometry categories { slug } } } } }",
             json!({}),
         )
         .await;
@@ -144,6 +151,11 @@ async fn import_maps_properties_reports_rejections_and_is_all_or_nothing(backend
         "altitude dropped"
     );
     assert_eq!(hub["node"]["phone"], "0161 000 0000");
+    assert_eq!(
+        hub["node"]["categories"],
+        json!([{"slug": "food-banks"}, {"slug": "lunch-clubs"}]),
+        "its own categories too"
+    );
 }
 
 async fn import_and_export_real_open_data(backend: Backend) {
