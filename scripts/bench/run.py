@@ -1,0 +1,333 @@
+#!/usr/bin/env python3
+"""Spatial search at scale: Assetmap against the raw-SQL floor, on both backends.
+
+    python3 scripts/bench/run.py [--sizes 10000,100000,1000000] [--backends sqlite,postgres]
+                                 [--duration 10] [--connections 16] [--seed 42]
+
+For each size it generates a deterministic synthetic region around Greater Manchester's
+town centres (70% points, 20% polygons, 10% lines, 12 categories), loads it with
+`assetmap import` (the product's own import path), starts the release server and drives it
+over HTTP with wrk (16 connections) for nearbyAssets (1 km, one category, first 20),
+assetsInBBox (about 1 km square, first 100) and assetsIntersecting (a 500 m hexagon). It
+reports requests per second, p50/p99 latency and the server's peak RSS, runs the same
+nearby search as plain SQL with pgbench on the same PostGIS data (ST_DWithin on geography
+with a GiST index, ORDER BY ST_Distance LIMIT 20) as the floor, prints our rate as a
+ratio of it, and at 100k compares the two backends' nearby answers.
+
+Needs PostgreSQL with PostGIS running (scripts/test sets both up), wrk and pgbench
+(installed from Debian's packages if missing). Only talks to 127.0.0.1. Results go to
+target/bench/report.json as well.
+"""
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+OUT = os.path.join(ROOT, "target", "bench")
+BINARY = os.path.join(ROOT, "target", "release", "assetmap")
+PG_ADMIN = os.environ.get("ASSETMAP_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+TOWNS = [  # (lon, lat): Greater Manchester's town centres
+    (-2.2426, 53.4808), (-2.2931, 53.4875), (-2.4282, 53.5769), (-2.2969, 53.5933),
+    (-2.1561, 53.6097), (-2.1183, 53.5409), (-2.1575, 53.4106), (-2.6325, 53.5450),
+    (-2.3521, 53.3838), (-2.0986, 53.4880),
+]
+BOUNDS = (-2.73, 53.33, -1.91, 53.69)
+CATEGORIES = ["walking", "cycling", "swimming", "sport", "lunch-clubs", "befriending",
+              "mental-wellbeing", "money-and-debt-advice", "food-banks", "carers",
+              "libraries", "volunteering"]
+M_LAT = 111_250.0
+M_LON = 111_320.0 * math.cos(math.radians(53.5))
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def place(rng):
+    if rng.random() < 0.7:
+        lon, lat = rng.choice(TOWNS)
+        return lon + rng.gauss(0, 2500) / M_LON, lat + rng.gauss(0, 2500) / M_LAT
+    return rng.uniform(BOUNDS[0], BOUNDS[2]), rng.uniform(BOUNDS[1], BOUNDS[3])
+
+
+def r6(x):
+    return round(x, 6)
+
+
+def feature(i, rng):
+    lon, lat = place(rng)
+    roll = rng.random()
+    if roll < 0.7:
+        kind = rng.choice(["COMMUNITY_GROUP", "CHARITY", "SERVICE", "VENUE", "ACTIVITY"])
+        geometry = {"type": "Point", "coordinates": [r6(lon), r6(lat)]}
+    elif roll < 0.9:
+        kind = rng.choice(["PARK", "GREEN_SPACE"])
+        n = rng.randint(5, 40)
+        radius = rng.uniform(25, 400)
+        ring = []
+        for v in range(n):
+            a = (v + rng.uniform(0.1, 0.9)) / n * 2 * math.pi
+            r = radius * rng.uniform(0.6, 1.0)
+            ring.append([r6(lon + r * math.cos(a) / M_LON), r6(lat + r * math.sin(a) / M_LAT)])
+        ring.append(ring[0])
+        geometry = {"type": "Polygon", "coordinates": [ring]}
+    else:
+        kind = rng.choice(["CYCLE_PATH", "WALKING_ROUTE"])
+        n = rng.randint(10, 200)
+        step = rng.uniform(500, 10_000) / (n - 1)
+        heading = rng.uniform(0, 2 * math.pi)
+        x, y = lon, lat
+        line = [[r6(x), r6(y)]]
+        for _ in range(n - 1):
+            heading += rng.uniform(-0.3, 0.3)
+            x += step * math.cos(heading) / M_LON
+            y += step * math.sin(heading) / M_LAT
+            line.append([r6(x), r6(y)])
+        geometry = {"type": "LineString", "coordinates": line}
+    cats = rng.sample(CATEGORIES, rng.choice([1, 1, 2]))
+    return {"type": "Feature", "geometry": geometry,
+            "properties": {"name": f"f{i}", "kind": kind, "categories": cats}}
+
+
+def dataset(size, seed):
+    path = os.path.join(OUT, f"region-{size}-{seed}.geojson")
+    if os.path.exists(path):
+        return path
+    log(f"generating {size} features")
+    rng = random.Random(f"{seed}-{size}")
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write('{"type": "FeatureCollection", "features": [\n')
+        for i in range(size):
+            if i:
+                f.write(",\n")
+            f.write(json.dumps(feature(i, rng), separators=(",", ":")))
+        f.write("\n]}\n")
+    os.rename(tmp, path)
+    return path
+
+
+def queries(seed, count=400):
+    rng = random.Random(f"queries-{seed}")
+    out = []
+    for _ in range(count):
+        lon, lat = place(rng)
+        out.append((lon, lat, rng.choice(CATEGORIES)))
+    return out
+
+
+def hexagon(lon, lat, radius=250.0):
+    ring = [[lon + radius * math.cos(a * math.pi / 3) / M_LON, lat + radius * math.sin(a * math.pi / 3) / M_LAT]
+            for a in range(6)]
+    return {"type": "Polygon", "coordinates": [ring + [ring[0]]]}
+
+
+NEARBY = "query Nearby($lon: Float!, $lat: Float!, $c: String!) { nearbyAssets(near: {lon: $lon, lat: $lat}, radiusMeters: 1000, filter: {categories: [$c]}, first: 20) { edges { distanceMeters node { id name kind } } } }"
+BBOX = "query Viewport($b: BBoxInput!) { assetsInBBox(bbox: $b, first: 100) { edges { node { id name kind geometry } } } }"
+AROUND = "query Around($g: GeoJSON!) { assetsIntersecting(geometry: $g, first: 20) { edges { distanceMeters node { id name } } } }"
+
+
+def bodies(kind, points):
+    out = []
+    for lon, lat, cat in points:
+        if kind == "nearby":
+            out.append({"query": NEARBY, "variables": {"lon": lon, "lat": lat, "c": cat}})
+        elif kind == "bbox":
+            dx, dy = 500 / M_LON, 500 / M_LAT
+            out.append({"query": BBOX, "variables": {"b": {"minLon": lon - dx, "minLat": lat - dy, "maxLon": lon + dx, "maxLat": lat + dy}}})
+        else:
+            out.append({"query": AROUND, "variables": {"g": hexagon(lon, lat)}})
+    return out
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def psql(sql, url=PG_ADMIN):
+    return subprocess.run(["psql", url, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def post(port, body):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps(body).encode(),
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.loads(r.read())
+
+
+class Server:
+    def __init__(self, url, label):
+        self.port = free_port()
+        self.log = open(os.path.join(OUT, f"{label}-server.log"), "w")
+        env = dict(os.environ, RUST_LOG="warn")
+        self.proc = subprocess.Popen([BINARY, "--database-url", url, "--bind", f"127.0.0.1:{self.port}",
+                                      "--demo-data", "false", "--rate-limit-per-second", "0"],
+                                     stdout=self.log, stderr=self.log, env=env)
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/ready", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def peak_rss_mb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+        return None
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=60)
+
+
+def wrk(port, kind, points, duration, connections):
+    body_file = os.path.join(OUT, f"bodies-{kind}.txt")
+    with open(body_file, "w") as f:
+        for b in bodies(kind, points):
+            f.write(json.dumps(b, separators=(",", ":")) + "\n")
+    # every body must be a good request: errors would flatter the figures
+    for b in bodies(kind, points)[:25]:
+        r = post(port, b)
+        if r.get("errors"):
+            raise RuntimeError(f"{kind} answered with errors: {r['errors'][:1]}")
+    env = dict(os.environ, BODIES=body_file)
+    cmd = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency",
+           "-s", os.path.join(ROOT, "scripts", "bench", "wrk.lua"), f"http://127.0.0.1:{port}"]
+    subprocess.run(cmd[:7] + ["-d", "2s"] + cmd[9:], env=env, capture_output=True, text=True)  # warm-up
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    line = next(l for l in out.splitlines() if l.startswith("WRK_JSON "))
+    s = json.loads(line[len("WRK_JSON "):])
+    return {"rps": round(s["requests"] / (s["duration_us"] / 1e6), 1), "p50_ms": s["p50_us"] / 1000,
+            "p99_ms": s["p99_us"] / 1000, "errors": s["errors"]}
+
+
+def pgbench_floor(db_url, points, duration, connections):
+    psql("DROP TABLE IF EXISTS bench_points; CREATE TABLE bench_points (i int PRIMARY KEY, lon float8, lat float8, cat text)", db_url)
+    values = ",".join(f"({i},{lon},{lat},'{cat}')" for i, (lon, lat, cat) in enumerate(points))
+    psql(f"INSERT INTO bench_points VALUES {values}; ANALYZE bench_points", db_url)
+    script = os.path.join(OUT, "floor.sql")
+    with open(script, "w") as f:
+        f.write(f"\\set i random(0, {len(points) - 1})\n")
+        f.write("SELECT a.id, ST_Distance(geography(a.geom), q.g) AS d\n"
+                "FROM assets a, (SELECT geography(ST_SetSRID(ST_MakePoint(lon, lat), 4326)) AS g, cat FROM bench_points WHERE i = :i) q\n"
+                "WHERE ST_DWithin(geography(a.geom), q.g, 1000)\n"
+                "  AND EXISTS (SELECT 1 FROM asset_categories ac JOIN categories c ON c.id = ac.category_id\n"
+                "              WHERE ac.asset_id = a.id AND c.slug = q.cat)\n"
+                "ORDER BY ST_Distance(geography(a.geom), q.g) LIMIT 20;\n")
+    out = subprocess.run(["pgbench", "-n", "-c", str(connections), "-j", "2", "-T", str(duration), "-f", script, db_url],
+                         capture_output=True, text=True, check=True).stdout
+    tps = float(next(l for l in out.splitlines() if l.startswith("tps")).split("=")[1].split()[0])
+    lat = float(next(l for l in out.splitlines() if l.startswith("latency average")).split("=")[1].split()[0])
+    return {"rps": round(tps, 1), "latency_avg_ms": lat}
+
+
+def agreement(ports, points):
+    """Nearby answers of the two backends: the same assets in the same order, distances
+    within 0.1% or 0.5 m."""
+    mismatches = compared = 0
+    for b in bodies("nearby", points):
+        answers = []
+        for port in ports:
+            edges = post(port, b)["data"]["nearbyAssets"]["edges"]
+            answers.append([(e["node"]["name"], e["distanceMeters"]) for e in edges])
+        lite, pg = answers
+        compared += 1
+        if [n for n, _ in lite] != [n for n, _ in pg] or any(
+                abs(a - b) > max(0.5, 0.001 * b) for (_, a), (_, b) in zip(lite, pg)):
+            mismatches += 1
+    return {"queries": compared, "mismatches": mismatches}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--backends", default="sqlite,postgres")
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--seed", type=int, default=42)
+    args = ap.parse_args()
+    os.makedirs(OUT, exist_ok=True)
+    for tool, package in (("wrk", "wrk"), ("pgbench", "postgresql-client")):
+        if shutil.which(tool) is None:
+            subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True, capture_output=True)
+    log("building the release binary")
+    subprocess.run(["cargo", "build", "--release", "-q", "--bin", "assetmap"], cwd=ROOT, check=True)
+    points = queries(args.seed)
+    report = {"machine": {"cores": os.cpu_count()}, "runs": []}
+    for size in [int(s) for s in args.sizes.split(",")]:
+        path = dataset(size, args.seed)
+        servers = {}
+        for backend in args.backends.split(","):
+            if backend == "sqlite":
+                db_path = os.path.join(OUT, f"bench-{size}.db")
+                for suffix in ("", "-wal", "-shm"):
+                    if os.path.exists(db_path + suffix):
+                        os.remove(db_path + suffix)
+                url = f"sqlite://{db_path}?mode=rwc"
+            else:
+                name = f"assetmap_bench_{size}"
+                psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                psql(f'CREATE DATABASE "{name}"')
+                url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+            log(f"{backend} {size}: importing")
+            started = time.time()
+            imp = subprocess.run([BINARY, "--database-url", url, "import", path, "--quiet"],
+                                 capture_output=True, text=True, env=dict(os.environ, RUST_LOG="warn"))
+            seconds = time.time() - started
+            if imp.returncode != 0:
+                raise RuntimeError(imp.stderr[-2000:])
+            run = {"backend": backend, "size": size, "import_s": round(seconds, 2),
+                   "import_per_s": round(size / seconds), "import_report": imp.stderr.strip().splitlines()[-1]}
+            server = Server(url, f"{backend}-{size}")
+            for kind in ("nearby", "bbox", "intersecting"):
+                log(f"{backend} {size}: {kind}")
+                run[kind] = wrk(server.port, kind, points, args.duration, args.connections)
+            run["peak_rss_mb"] = server.peak_rss_mb()
+            if backend == "postgres":
+                log(f"postgres {size}: pgbench floor")
+                run["floor"] = pgbench_floor(url, points, args.duration, args.connections)
+            servers[backend] = (server, url)
+            report["runs"].append(run)
+            print(json.dumps(run), flush=True)
+            if size != 100_000 or "postgres" not in args.backends:
+                server.stop()
+        if size == 100_000 and len(servers) == 2:
+            log("100k: comparing the backends' nearby answers")
+            report["agreement_100k"] = agreement([servers["sqlite"][0].port, servers["postgres"][0].port], points)
+            print(json.dumps({"agreement_100k": report["agreement_100k"]}), flush=True)
+            for server, _ in servers.values():
+                server.stop()
+    floors = {r["size"]: r["floor"]["rps"] for r in report["runs"] if "floor" in r}
+    print("\nsize      backend   import/s  nearby rps  p50 ms  p99 ms  ratio  bbox rps  p99 ms  around rps  p99 ms  RSS MB")
+    for r in report["runs"]:
+        floor = floors.get(r["size"])
+        ratio = f"{r['nearby']['rps'] / floor:5.2f}" if floor else "  -  "
+        print(f"{r['size']:<9} {r['backend']:<9} {r['import_per_s']:>8} {r['nearby']['rps']:>11} {r['nearby']['p50_ms']:>7.2f} "
+              f"{r['nearby']['p99_ms']:>7.2f} {ratio:>6} {r['bbox']['rps']:>9} {r['bbox']['p99_ms']:>7.2f} "
+              f"{r['intersecting']['rps']:>11} {r['intersecting']['p99_ms']:>7.2f} {r['peak_rss_mb']:>7}")
+    for size, floor in floors.items():
+        print(f"floor {size}: pgbench {floor} tps (ST_DWithin geography + GiST, ORDER BY ST_Distance LIMIT 20)")
+    if "agreement_100k" in report:
+        print(f"agreement at 100k: {report['agreement_100k']}")
+    with open(os.path.join(OUT, "report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
