@@ -38,6 +38,24 @@ pub async fn resolve(conn: &impl ConnectionTrait, slugs: &[String]) -> AppResult
         .collect()
 }
 
+/// The ids a category filter matches: each named category and its children. An unknown
+/// slug is an `INVALID_INPUT` naming it.
+pub async fn expand(conn: &impl ConnectionTrait, slugs: &[String]) -> AppResult<Vec<Uuid>> {
+    let named = resolve(conn, slugs).await?;
+    if named.is_empty() {
+        return Ok(named);
+    }
+    let children = category::Entity::find()
+        .filter(category::Column::ParentId.is_in(named.iter().copied()))
+        .all(conn)
+        .await?;
+    let mut ids = named;
+    ids.extend(children.into_iter().map(|c| c.id));
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
 /// Categories of each asset, sorted by slug.
 pub async fn of_assets(
     conn: &impl ConnectionTrait,

@@ -50,21 +50,21 @@ async fn page(
 fn query<'a>(
     shape: Shape<'a>,
     filter: &'a AssetFilter,
+    category_ids: &'a [Uuid],
     first: PageSize,
     after: Option<SearchCursor>,
 ) -> Search<'a> {
     Search {
         shape,
         filter,
+        category_ids,
         after,
         limit: first.get() + 1,
     }
 }
 
-async fn check_categories(db: &Db, filter: &AssetFilter) -> AppResult<()> {
-    super::categories::resolve(&db.read, &filter.categories)
-        .await
-        .map(|_| ())
+async fn category_ids(db: &Db, filter: &AssetFilter) -> AppResult<Vec<Uuid>> {
+    super::categories::expand(&db.read, &filter.categories).await
 }
 
 #[tracing::instrument(skip_all, fields(geo.radius_m = radius.get()))]
@@ -76,9 +76,9 @@ pub async fn nearby(
     first: PageSize,
     after: Option<SearchCursor>,
 ) -> AppResult<Page> {
-    check_categories(db, &filter).await?;
+    let ids = category_ids(db, &filter).await?;
     let shape = Shape::Near { center, radius };
-    let hits = spatial::search(db, query(shape, &filter, first, after)).await?;
+    let hits = spatial::search(db, query(shape, &filter, &ids, first, after)).await?;
     page(db, hits, first, after).await
 }
 
@@ -90,8 +90,8 @@ pub async fn in_bbox(
     first: PageSize,
     after: Option<SearchCursor>,
 ) -> AppResult<Page> {
-    check_categories(db, &filter).await?;
-    let hits = spatial::search(db, query(Shape::InBox(bbox), &filter, first, after)).await?;
+    let ids = category_ids(db, &filter).await?;
+    let hits = spatial::search(db, query(Shape::InBox(bbox), &filter, &ids, first, after)).await?;
     page(db, hits, first, after).await
 }
 
@@ -104,11 +104,11 @@ pub async fn intersecting(
     first: PageSize,
     after: Option<SearchCursor>,
 ) -> AppResult<Page> {
-    check_categories(db, &filter).await?;
+    let ids = category_ids(db, &filter).await?;
     let shape = Shape::Around {
         geometry: &geometry,
         buffer,
     };
-    let hits = spatial::search(db, query(shape, &filter, first, after)).await?;
+    let hits = spatial::search(db, query(shape, &filter, &ids, first, after)).await?;
     page(db, hits, first, after).await
 }

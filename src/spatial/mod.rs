@@ -52,15 +52,17 @@ pub enum Shape<'a> {
 pub struct Search<'a> {
     pub shape: Shape<'a>,
     pub filter: &'a AssetFilter,
+    /// The filter's categories as ids, children included (see `service::categories::expand`).
+    pub category_ids: &'a [Uuid],
     pub after: Option<SearchCursor>,
     pub limit: u64,
 }
 
 /// Runs a search: ids in their final order, at most `limit`.
 pub async fn search(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
-    let hits = match db.backend {
-        Backend::Sqlite => sqlite::run(db, search).await?,
-        Backend::Postgres => postgis::run(db, search).await?,
+    let hits = match search.shape {
+        Shape::Near { center, radius } => widening(db, search, center, radius).await?,
+        _ => run(db, search).await?,
     };
     tracing::debug!(
         db.backend = db.backend.as_str(),
@@ -68,6 +70,49 @@ pub async fn search(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
         "spatial search"
     );
     Ok(hits)
+}
+
+async fn run(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
+    match db.backend {
+        Backend::Sqlite => sqlite::run(db, search).await,
+        Backend::Postgres => postgis::run(db, search).await,
+    }
+}
+
+/// Nearest first without reading everything within the radius: search a small circle
+/// and double it until it holds a full page (or is the whole radius). Every asset nearer
+/// than the circle's radius is in the circle, so a full page found inside it is the
+/// page: nothing outside could come before any of it. Where assets are dense this reads
+/// a few hundred instead of thousands; where they are sparse it costs a few small
+/// index probes more.
+async fn widening(
+    db: &Db,
+    search: Search<'_>,
+    center: LonLat,
+    radius: Radius,
+) -> AppResult<Vec<Hit>> {
+    let mut r = (radius.get() / 8.0).max(50.0);
+    if let Some(cursor) = search.after {
+        r = r.max(cursor.distance * 1.25 + 10.0);
+    }
+    loop {
+        let round = Radius::meters(r.min(radius.get()))?;
+        let hits = run(
+            db,
+            Search {
+                shape: Shape::Near {
+                    center,
+                    radius: round,
+                },
+                ..search
+            },
+        )
+        .await?;
+        if u64::try_from(hits.len()).unwrap_or(u64::MAX) >= search.limit || round == radius {
+            return Ok(hits);
+        }
+        r *= 2.0;
+    }
 }
 
 /// The database's plan for a search's SQL (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN`

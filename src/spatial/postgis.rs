@@ -80,7 +80,7 @@ pub fn statement(backend: Backend, search: &Search<'_>) -> Sql {
             Some(buffer.get())
         }
     };
-    sql.filter(search.filter);
+    sql.filter(search.filter, search.category_ids);
     page(sql, max_distance, search.after, search.limit)
 }
 

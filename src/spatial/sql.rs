@@ -2,6 +2,7 @@
 //! the filter conditions both backends share.
 
 use sea_orm::{DbBackend, Statement, Value};
+use uuid::Uuid;
 
 use crate::domain::AssetFilter;
 
@@ -50,23 +51,31 @@ impl Sql {
         self.push(")")
     }
 
-    /// `AND ...` conditions on the `assets a` row: active, kinds, categories, text.
-    pub fn filter(&mut self, filter: &AssetFilter) -> &mut Self {
+    /// `AND ...` conditions on the `assets a` row: active, kinds, categories (as ids,
+    /// children included), text.
+    pub fn filter(&mut self, filter: &AssetFilter, category_ids: &[Uuid]) -> &mut Self {
         self.push(" AND a.status = 'active'");
         if !filter.kinds.is_empty() {
             self.push(" AND a.kind IN ");
             self.bind_list(filter.kinds.iter().map(|k| k.as_str().to_owned()));
         }
         if !filter.categories.is_empty() {
+            // the service has turned the slugs into ids, children included
             self.push(
                 " AND EXISTS (SELECT 1 FROM asset_categories ac \
-                 JOIN categories c ON c.id = ac.category_id \
-                 LEFT JOIN categories p ON p.id = c.parent_id \
-                 WHERE ac.asset_id = a.id AND (c.slug IN ",
+                 WHERE ac.asset_id = a.id AND ac.category_id IN ",
             );
-            self.bind_list(filter.categories.iter().cloned());
-            self.push(" OR p.slug IN ");
-            self.bind_list(filter.categories.iter().cloned());
+            self.push("(");
+            for (i, id) in category_ids.iter().enumerate() {
+                if i > 0 {
+                    self.push(", ");
+                }
+                self.bind(*id);
+            }
+            if category_ids.is_empty() {
+                // no such category: nothing can match
+                self.push("NULL");
+            }
             self.push("))");
         }
         if let Some(text) = &filter.text {

@@ -7,8 +7,11 @@ use sea_orm::{ConnectionTrait, QueryResult};
 use uuid::Uuid;
 
 use super::sql::Sql;
+use std::collections::HashMap;
+
 use super::{Hit, Search, Shape, geodesic, sort_and_page};
 use crate::db::{Backend, Db};
+use crate::domain::{BBox, Buffer, LonLat, Radius, ValidGeometry};
 use crate::error::{AppError, AppResult};
 
 /// Metres in one degree of latitude, rounded down (the true figure is 110 574 m at the
@@ -51,13 +54,14 @@ impl Window {
         Self { lons, lat }
     }
 
-    /// `SELECT a.id, a.geometry, bbox FROM asset_rtree r CROSS JOIN assets a WHERE <window>`.
+    /// `SELECT a.id, bbox FROM asset_rtree r CROSS JOIN assets a WHERE <window>`: boxes
+    /// only; geometry is read later, and only for candidates whose box cannot decide.
     /// CROSS JOIN fixes the join order: the R*Tree is always searched first, so a filter
     /// on an indexed column (kind) can never turn the search into a scan of that index.
     fn select(&self, backend: Backend) -> Sql {
         let mut sql = Sql::new(backend.db_backend());
         sql.push(
-            "SELECT a.id, a.geometry, a.min_lon, a.min_lat, a.max_lon, a.max_lat \
+            "SELECT a.id, a.min_lon, a.min_lat, a.max_lon, a.max_lat \
              FROM asset_rtree r CROSS JOIN assets a WHERE a.seq = r.seq AND (",
         );
         for (i, (lo, hi)) in self.lons.iter().enumerate() {
@@ -78,10 +82,9 @@ impl Window {
     }
 }
 
-/// A candidate row: its id, and its geometry parsed only when the box is not enough.
+/// A candidate row: its id and bounding box.
 struct Candidate {
     id: Uuid,
-    geometry: String,
     bbox: Rect<f64>,
 }
 
@@ -90,7 +93,6 @@ impl Candidate {
         let get = |col: &str| row.try_get::<f64>("", col);
         Ok(Self {
             id: row.try_get("", "id")?,
-            geometry: row.try_get("", "geometry")?,
             bbox: Rect::new(
                 Coord {
                     x: get("min_lon")?,
@@ -108,10 +110,37 @@ impl Candidate {
     fn as_point(&self) -> Option<Coord<f64>> {
         (self.bbox.min() == self.bbox.max()).then(|| self.bbox.min())
     }
+}
 
-    fn parse(&self) -> AppResult<Geometry<f64>> {
-        parse_stored(&self.geometry)
+/// The geometries of these assets, decoded.
+async fn geometries(db: &Db, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Geometry<f64>>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let mut sql = Sql::new(db.backend.db_backend());
+        sql.push("SELECT id, geometry FROM assets WHERE id IN (");
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(*id);
+        }
+        sql.push(")");
+        for row in db.read.query_all_raw(sql.build()).await? {
+            let text: String = row.try_get("", "geometry")?;
+            out.insert(row.try_get("", "id")?, parse_stored(&text)?);
+        }
     }
+    Ok(out)
+}
+
+/// A distance no geometry inside `bbox` can be nearer than (with room for the box being
+/// planar and edges being great circles).
+fn lower_bound(center: Coord<f64>, bbox: &Rect<f64>) -> f64 {
+    let nearest = Coord {
+        x: center.x.clamp(bbox.min().x, bbox.max().x),
+        y: center.y.clamp(bbox.min().y, bbox.max().y),
+    };
+    (geodesic::geodesic(center, nearest) * 0.98 - 10.0).max(0.0)
 }
 
 /// Stored geometry passed the validation gate on the way in; here it is only decoded.
@@ -149,72 +178,135 @@ fn window(shape: &Shape<'_>) -> Window {
 /// page by id alone), the cursor.
 pub fn statement(backend: Backend, search: &Search<'_>) -> Sql {
     let mut sql = window(&search.shape).select(backend);
-    sql.filter(search.filter);
+    sql.filter(search.filter, search.category_ids);
     if let (Shape::InBox(_), Some(c)) = (&search.shape, search.after) {
         sql.push(" AND a.id > ").bind(c.id);
     }
     sql
 }
 
-/// The exact test for one candidate: its distance when it belongs in the result.
-/// `prepared` is the corridor or area geometry, ready to measure many points against.
-fn exact(
-    shape: &Shape<'_>,
-    prepared: Option<&geodesic::Prepared>,
-    cand: &Candidate,
-) -> AppResult<Option<f64>> {
-    Ok(match shape {
-        Shape::Near { center, radius } => {
-            let c = Coord {
-                x: center.lon,
-                y: center.lat,
-            };
-            let d = match cand.as_point() {
-                Some(p) => geodesic::geodesic(c, p),
-                None => geodesic::distance_to_point(&cand.parse()?, c),
-            };
-            (d <= radius.get()).then_some(d)
-        }
-        Shape::InBox(b) => {
-            let rect = Rect::new(
-                Coord {
-                    x: b.min_lon,
-                    y: b.min_lat,
-                },
-                Coord {
-                    x: b.max_lon,
-                    y: b.max_lat,
-                },
-            );
-            let inside = match cand.as_point() {
-                Some(p) => rect.intersects(&p),
-                None => rect.contains_rect(&cand.bbox) || cand.parse()?.intersects(&rect),
-            };
-            inside.then_some(0.0)
-        }
-        Shape::Around { geometry, buffer } => {
-            let d = match (cand.as_point(), prepared) {
-                (Some(p), Some(prepared)) => prepared.distance_to_point(p),
-                (Some(p), None) => geodesic::distance_to_point(geometry.geometry(), p),
-                (None, Some(prepared)) => prepared.distance_to_geometry(&cand.parse()?),
-                (None, None) => geodesic::distance_between(&cand.parse()?, geometry.geometry()),
-            };
-            (d <= buffer.get()).then_some(d)
-        }
-    })
+pub async fn run(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
+    match search.shape {
+        Shape::Near { center, radius } => nearest(db, &search, center, radius).await,
+        Shape::InBox(b) => in_box(db, &search, b).await,
+        Shape::Around { geometry, buffer } => around(db, &search, geometry, buffer).await,
+    }
 }
 
-pub async fn run(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
-    let prepared = match search.shape {
-        Shape::Around { geometry, .. } => Some(geodesic::Prepared::new(geometry.geometry())),
-        _ => None,
+/// The candidates of a window, with the search's filters.
+async fn window_candidates(
+    db: &Db,
+    window: &Window,
+    search: &Search<'_>,
+) -> AppResult<Vec<Candidate>> {
+    let mut sql = window.select(db.backend);
+    sql.filter(search.filter, search.category_ids);
+    if let (Shape::InBox(_), Some(c)) = (&search.shape, search.after) {
+        sql.push(" AND a.id > ").bind(c.id);
+    }
+    candidates(db, sql).await
+}
+
+/// Assets within `radius` of `center`, nearest first. Geometry is read only for lines
+/// and areas whose boxes come within the radius.
+async fn nearest(
+    db: &Db,
+    search: &Search<'_>,
+    center: LonLat,
+    radius: Radius,
+) -> AppResult<Vec<Hit>> {
+    let c = Coord {
+        x: center.lon,
+        y: center.lat,
     };
+    let r = radius.get();
+    let window = Window::around(Rect::new(c, c), r);
+    let cands = window_candidates(db, &window, search).await?;
+    let need: Vec<Uuid> = cands
+        .iter()
+        .filter(|k| k.as_point().is_none() && lower_bound(c, &k.bbox) <= r)
+        .map(|k| k.id)
+        .collect();
+    let shapes = geometries(db, &need).await?;
     let mut hits = Vec::new();
-    for cand in candidates(db, statement(db.backend, &search)).await? {
-        if let Some(distance) = exact(&search.shape, prepared.as_ref(), &cand)? {
+    for k in &cands {
+        let d = match (k.as_point(), shapes.get(&k.id)) {
+            (Some(p), _) => geodesic::geodesic(c, p),
+            (None, Some(g)) => geodesic::distance_to_point(g, c),
+            (None, None) => continue,
+        };
+        if d <= r {
+            hits.push(Hit { id: k.id, distance: d });
+        }
+    }
+    Ok(sort_and_page(hits, search.after, search.limit))
+}
+
+async fn in_box(db: &Db, search: &Search<'_>, b: BBox) -> AppResult<Vec<Hit>> {
+    let rect = Rect::new(
+        Coord {
+            x: b.min_lon,
+            y: b.min_lat,
+        },
+        Coord {
+            x: b.max_lon,
+            y: b.max_lat,
+        },
+    );
+    let window = Window {
+        lons: vec![(b.min_lon, b.max_lon)],
+        lat: (b.min_lat, b.max_lat),
+    };
+    let cands = window_candidates(db, &window, search).await?;
+    let mut hits = Vec::new();
+    let mut undecided = Vec::new();
+    for k in &cands {
+        match k.as_point() {
+            Some(p) if rect.intersects(&p) => hits.push(k.id),
+            Some(_) => {}
+            None if rect.contains_rect(&k.bbox) => hits.push(k.id),
+            None => undecided.push(k.id),
+        }
+    }
+    let shapes = geometries(db, &undecided).await?;
+    hits.extend(
+        undecided
+            .into_iter()
+            .filter(|id| shapes.get(id).is_some_and(|g| g.intersects(&rect))),
+    );
+    let hits = hits
+        .into_iter()
+        .map(|id| Hit { id, distance: 0.0 })
+        .collect();
+    Ok(sort_and_page(hits, search.after, search.limit))
+}
+
+async fn around(
+    db: &Db,
+    search: &Search<'_>,
+    geometry: &ValidGeometry,
+    buffer: Buffer,
+) -> AppResult<Vec<Hit>> {
+    let window = Window::around(geometry.bbox(), buffer.get());
+    let cands = window_candidates(db, &window, search).await?;
+    let prepared = geodesic::Prepared::new(geometry.geometry());
+    let need: Vec<Uuid> = cands
+        .iter()
+        .filter(|k| k.as_point().is_none())
+        .map(|k| k.id)
+        .collect();
+    let shapes = geometries(db, &need).await?;
+    let mut hits = Vec::new();
+    for k in &cands {
+        let d = match (k.as_point(), shapes.get(&k.id)) {
+            (Some(p), _) => prepared.distance_to_point(p),
+            (None, Some(g)) => prepared.distance_to_geometry(g),
+            (None, None) => continue,
+        };
+        if d <= buffer.get() {
             hits.push(Hit {
-                id: cand.id,
-                distance,
+                id: k.id,
+                distance: d,
             });
         }
     }

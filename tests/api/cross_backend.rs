@@ -258,9 +258,14 @@ async fn every_search_uses_the_spatial_index() {
         }
         for shape in shapes {
             for filter in &filters {
+                let category_ids =
+                    assetmap::service::categories::expand(&app.db.read, &filter.categories)
+                        .await
+                        .unwrap();
                 let search = Search {
                     shape,
                     filter,
+                    category_ids: &category_ids,
                     after: None,
                     limit: 21,
                 };
