@@ -38,6 +38,8 @@ pub struct Db {
     pub read: DatabaseConnection,
     pub write: DatabaseConnection,
     pub backend: Backend,
+    /// Decoded geometries between searches (used on SQLite, where Rust measures).
+    pub geometry_cache: std::sync::Arc<crate::spatial::GeometryCache>,
 }
 
 /// The URL with any password replaced, for logs.
@@ -95,6 +97,9 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
                 read,
                 write,
                 backend,
+                geometry_cache: std::sync::Arc::new(crate::spatial::GeometryCache::new(
+                    crate::spatial::GeometryCache::MAX_VERTICES,
+                )),
             })
         }
         Backend::Postgres => {
@@ -109,6 +114,7 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
                 read: pool.clone(),
                 write: pool,
                 backend,
+                geometry_cache: std::sync::Arc::new(crate::spatial::GeometryCache::new(0)),
             })
         }
     }

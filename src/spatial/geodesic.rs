@@ -283,6 +283,7 @@ fn part_distance(a: &Part<'_>, b: &Part<'_>) -> f64 {
 pub struct Prepared {
     parts: Vec<PreparedPart>,
     geometry: Geometry<f64>,
+    vertices: usize,
 }
 
 type Chain = Vec<(Coord<f64>, V3)>;
@@ -316,10 +317,20 @@ impl Prepared {
                 }),
             })
             .collect();
+        use geo::CoordsIter;
         Self {
             parts,
             geometry: g.clone(),
+            vertices: g.coords_count(),
         }
+    }
+
+    pub fn geometry(&self) -> &Geometry<f64> {
+        &self.geometry
+    }
+
+    pub fn vertices(&self) -> usize {
+        self.vertices
     }
 
     /// Metres between the nearest points of the geometry and another (0 where they

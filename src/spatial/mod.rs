@@ -6,12 +6,15 @@
 //! candidates to a box around the query and the exact geodesic test runs in Rust
 //! (`geodesic`); PostGIS uses its GiST indexes on `geometry` and `geography(geom)`.
 
+mod cache;
 pub mod geodesic;
 mod postgis;
 mod sql;
 mod sqlite;
 
 use uuid::Uuid;
+
+pub use cache::GeometryCache;
 
 use crate::db::{Backend, Db};
 use crate::domain::{AssetFilter, BBox, Buffer, LonLat, Radius, SearchCursor, ValidGeometry};
@@ -95,6 +98,7 @@ async fn widening(
     if let Some(cursor) = search.after {
         r = r.max(cursor.distance * 1.25 + 10.0);
     }
+    let wanted = search.limit as f64;
     loop {
         let round = Radius::meters(r.min(radius.get()))?;
         let hits = run(
@@ -111,7 +115,9 @@ async fn widening(
         if u64::try_from(hits.len()).unwrap_or(u64::MAX) >= search.limit || round == radius {
             return Ok(hits);
         }
-        r *= 2.0;
+        // found m of a page in a circle of radius r: about r * sqrt(page / m) holds a page
+        let found = hits.len() as f64;
+        r *= ((wanted / (found + 0.5)).sqrt() * 1.3).clamp(2.0, 8.0);
     }
 }
 

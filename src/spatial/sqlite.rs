@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::sql::Sql;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::{Hit, Search, Shape, geodesic, sort_and_page};
 use crate::db::{Backend, Db};
@@ -61,7 +62,7 @@ impl Window {
     fn select(&self, backend: Backend) -> Sql {
         let mut sql = Sql::new(backend.db_backend());
         sql.push(
-            "SELECT a.id, a.min_lon, a.min_lat, a.max_lon, a.max_lat \
+            "SELECT a.id, a.version, a.min_lon, a.min_lat, a.max_lon, a.max_lat \
              FROM asset_rtree r CROSS JOIN assets a WHERE a.seq = r.seq AND (",
         );
         for (i, (lo, hi)) in self.lons.iter().enumerate() {
@@ -85,6 +86,7 @@ impl Window {
 /// A candidate row: its id and bounding box.
 struct Candidate {
     id: Uuid,
+    version: i32,
     bbox: Rect<f64>,
 }
 
@@ -93,6 +95,7 @@ impl Candidate {
         let get = |col: &str| row.try_get::<f64>("", col);
         Ok(Self {
             id: row.try_get("", "id")?,
+            version: row.try_get("", "version")?,
             bbox: Rect::new(
                 Coord {
                     x: get("min_lon")?,
@@ -112,13 +115,25 @@ impl Candidate {
     }
 }
 
-/// The geometries of these assets, decoded.
-async fn geometries(db: &Db, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Geometry<f64>>> {
-    let mut out = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
+/// The geometries of these candidates, decoded and prepared, from the cache or the table.
+async fn geometries<'a>(
+    db: &Db,
+    wanted: impl Iterator<Item = &'a Candidate>,
+) -> AppResult<HashMap<Uuid, Arc<geodesic::Prepared>>> {
+    let mut out = HashMap::new();
+    let mut missing = Vec::new();
+    for k in wanted {
+        match db.geometry_cache.get(k.id, k.version) {
+            Some(p) => {
+                out.insert(k.id, p);
+            }
+            None => missing.push((k.id, k.version)),
+        }
+    }
+    for chunk in missing.chunks(500) {
         let mut sql = Sql::new(db.backend.db_backend());
-        sql.push("SELECT id, geometry FROM assets WHERE id IN (");
-        for (i, id) in chunk.iter().enumerate() {
+        sql.push("SELECT id, version, geometry FROM assets WHERE id IN (");
+        for (i, (id, _)) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
@@ -127,7 +142,11 @@ async fn geometries(db: &Db, ids: &[Uuid]) -> AppResult<HashMap<Uuid, Geometry<f
         sql.push(")");
         for row in db.read.query_all_raw(sql.build()).await? {
             let text: String = row.try_get("", "geometry")?;
-            out.insert(row.try_get("", "id")?, parse_stored(&text)?);
+            let id: Uuid = row.try_get("", "id")?;
+            let version: i32 = row.try_get("", "version")?;
+            let prepared = Arc::new(geodesic::Prepared::new(&parse_stored(&text)?));
+            db.geometry_cache.insert(id, version, prepared.clone());
+            out.insert(id, prepared);
         }
     }
     Ok(out)
@@ -222,21 +241,25 @@ async fn nearest(
     let r = radius.get();
     let window = Window::around(Rect::new(c, c), r);
     let cands = window_candidates(db, &window, search).await?;
-    let need: Vec<Uuid> = cands
-        .iter()
-        .filter(|k| k.as_point().is_none() && lower_bound(c, &k.bbox) <= r)
-        .map(|k| k.id)
-        .collect();
-    let shapes = geometries(db, &need).await?;
+    let shapes = geometries(
+        db,
+        cands
+            .iter()
+            .filter(|k| k.as_point().is_none() && lower_bound(c, &k.bbox) <= r),
+    )
+    .await?;
     let mut hits = Vec::new();
     for k in &cands {
         let d = match (k.as_point(), shapes.get(&k.id)) {
             (Some(p), _) => geodesic::geodesic(c, p),
-            (None, Some(g)) => geodesic::distance_to_point(g, c),
+            (None, Some(g)) => g.distance_to_point(c),
             (None, None) => continue,
         };
         if d <= r {
-            hits.push(Hit { id: k.id, distance: d });
+            hits.push(Hit {
+                id: k.id,
+                distance: d,
+            });
         }
     }
     Ok(sort_and_page(hits, search.after, search.limit))
@@ -265,14 +288,19 @@ async fn in_box(db: &Db, search: &Search<'_>, b: BBox) -> AppResult<Vec<Hit>> {
             Some(p) if rect.intersects(&p) => hits.push(k.id),
             Some(_) => {}
             None if rect.contains_rect(&k.bbox) => hits.push(k.id),
-            None => undecided.push(k.id),
+            None => undecided.push(k),
         }
     }
-    let shapes = geometries(db, &undecided).await?;
+    let shapes = geometries(db, undecided.iter().copied()).await?;
     hits.extend(
         undecided
             .into_iter()
-            .filter(|id| shapes.get(id).is_some_and(|g| g.intersects(&rect))),
+            .filter(|k| {
+                shapes
+                    .get(&k.id)
+                    .is_some_and(|g| g.geometry().intersects(&rect))
+            })
+            .map(|k| k.id),
     );
     let hits = hits
         .into_iter()
@@ -290,17 +318,12 @@ async fn around(
     let window = Window::around(geometry.bbox(), buffer.get());
     let cands = window_candidates(db, &window, search).await?;
     let prepared = geodesic::Prepared::new(geometry.geometry());
-    let need: Vec<Uuid> = cands
-        .iter()
-        .filter(|k| k.as_point().is_none())
-        .map(|k| k.id)
-        .collect();
-    let shapes = geometries(db, &need).await?;
+    let shapes = geometries(db, cands.iter().filter(|k| k.as_point().is_none())).await?;
     let mut hits = Vec::new();
     for k in &cands {
         let d = match (k.as_point(), shapes.get(&k.id)) {
             (Some(p), _) => prepared.distance_to_point(p),
-            (None, Some(g)) => prepared.distance_to_geometry(g),
+            (None, Some(g)) => prepared.distance_to_geometry(g.geometry()),
             (None, None) => continue,
         };
         if d <= buffer.get() {
