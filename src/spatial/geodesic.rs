@@ -38,9 +38,11 @@ fn norm(a: V3) -> f64 {
     dot(a, a).sqrt()
 }
 
-/// Angle between two unit vectors, accurate for tiny angles.
-fn angle(a: V3, b: V3) -> f64 {
-    norm(cross(a, b)).atan2(dot(a, b))
+/// Squared chord between two unit vectors: grows with the angle between them, is exact
+/// for tiny angles, and needs no trigonometry, so nearest-point searches compare by it.
+fn chord2(a: V3, b: V3) -> f64 {
+    let (x, y, z) = (a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+    x * x + y * y + z * z
 }
 
 fn unit(a: V3) -> V3 {
@@ -128,7 +130,8 @@ pub fn geodesic(a: Coord<f64>, b: Coord<f64>) -> f64 {
     Geodesic.distance(Point(a), Point(b))
 }
 
-/// The point of the great-circle arc `a`-`b` nearest to `p` on the sphere, with its angle.
+/// The point of the great-circle arc `a`-`b` nearest to `p` on the sphere, with its
+/// squared chord (see [`chord2`]).
 fn nearest_on_arc(p: V3, a: Coord<f64>, b: Coord<f64>) -> (f64, Coord<f64>) {
     nearest_on_arc_v3(p, (a, to_v3(a)), (b, to_v3(b)))
 }
@@ -138,7 +141,7 @@ fn nearest_on_arc_v3(
     (a, va): (Coord<f64>, V3),
     (b, vb): (Coord<f64>, V3),
 ) -> (f64, Coord<f64>) {
-    let (da, db) = (angle(p, va), angle(p, vb));
+    let (da, db) = (chord2(p, va), chord2(p, vb));
     let mut best = if da <= db { (da, a) } else { (db, b) };
     let n = cross(va, vb);
     let nn = norm(n);
@@ -155,7 +158,7 @@ fn nearest_on_arc_v3(
     let k = [k[0] / kn, k[1] / kn, k[2] / kn];
     // k lies on the arc when it is between a and b going the short way round
     if dot(cross(va, k), n) >= 0.0 && dot(cross(k, vb), n) >= 0.0 {
-        let dk = angle(p, k);
+        let dk = chord2(p, k);
         if dk < best.0 {
             best = (dk, from_v3(k));
         }
@@ -174,7 +177,7 @@ fn nearest_on_chain(p: Coord<f64>, chain: &LineString<f64>) -> (f64, Coord<f64>)
         }
     }
     if chain.0.len() == 1 {
-        best = (angle(vp, to_v3(chain.0[0])), chain.0[0]);
+        best = (chord2(vp, to_v3(chain.0[0])), chain.0[0]);
     }
     best
 }
@@ -286,7 +289,45 @@ pub struct Prepared {
     vertices: usize,
 }
 
-type Chain = Vec<(Coord<f64>, V3)>;
+/// A chain of arcs with its vertices as unit vectors, and bounding caps (a centre and a
+/// chord radius) over runs of segments, so far-away runs are skipped without measuring.
+struct Chain {
+    pts: Vec<(Coord<f64>, V3)>,
+    caps: Vec<Cap>,
+}
+
+struct Cap {
+    center: V3,
+    radius: f64,
+    /// The segments it covers: `pts[start..=end]`.
+    start: usize,
+    end: usize,
+}
+
+const CAP_SEGMENTS: usize = 16;
+
+impl Chain {
+    /// The nearest point of the chain to `vp` (the unit vector of `p`), by squared chord.
+    fn nearest(&self, vp: V3, p: Coord<f64>) -> (f64, Coord<f64>) {
+        let mut best = (f64::INFINITY, p);
+        if let [only] = self.pts.as_slice() {
+            return (chord2(vp, only.1), only.0);
+        }
+        for cap in &self.caps {
+            let lower = (chord2(vp, cap.center).sqrt() - cap.radius).max(0.0);
+            if lower * lower > best.0 {
+                continue;
+            }
+            for w in self.pts[cap.start..=cap.end].windows(2) {
+                let candidate = nearest_on_arc_v3(vp, w[0], w[1]);
+                if candidate.0 < best.0 {
+                    best = candidate;
+                }
+            }
+        }
+        best
+    }
+}
 
 enum PreparedPart {
     Point(Coord<f64>),
@@ -299,7 +340,40 @@ enum PreparedPart {
 }
 
 fn chain_v3(chain: &LineString<f64>) -> Chain {
-    chain.0.iter().map(|c| (*c, to_v3(*c))).collect()
+    let pts: Vec<(Coord<f64>, V3)> = chain.0.iter().map(|c| (*c, to_v3(*c))).collect();
+    let segments = pts.len().saturating_sub(1);
+    let mut caps = Vec::with_capacity(segments / CAP_SEGMENTS + 1);
+    let mut start = 0;
+    while start < segments {
+        let end = (start + CAP_SEGMENTS).min(segments);
+        let run = &pts[start..=end];
+        let sum = run.iter().fold([0.0; 3], |acc, (_, v)| {
+            [acc[0] + v[0], acc[1] + v[1], acc[2] + v[2]]
+        });
+        let center = if norm(sum) > 1e-12 {
+            unit(sum)
+        } else {
+            run[0].1
+        };
+        let mut radius: f64 = run
+            .iter()
+            .map(|(_, v)| chord2(center, *v).sqrt())
+            .fold(0.0, f64::max);
+        // an arc bows outward from its chord by at most a quarter of the chord's square
+        let longest = run
+            .windows(2)
+            .map(|w| chord2(w[0].1, w[1].1))
+            .fold(0.0, f64::max);
+        radius += longest / 4.0 + 1e-12;
+        caps.push(Cap {
+            center,
+            radius,
+            start,
+            end,
+        });
+        start = end;
+    }
+    Chain { pts, caps }
 }
 
 impl Prepared {
@@ -359,19 +433,7 @@ impl Prepared {
     /// Metres from a position to the nearest point of the geometry (0 inside a polygon).
     pub fn distance_to_point(&self, p: Coord<f64>) -> f64 {
         let vp = to_v3(p);
-        let nearest_on = |chain: &Chain| {
-            let mut best = (f64::INFINITY, p);
-            for w in chain.windows(2) {
-                let candidate = nearest_on_arc_v3(vp, w[0], w[1]);
-                if candidate.0 < best.0 {
-                    best = candidate;
-                }
-            }
-            if let [only] = chain.as_slice() {
-                best = (angle(vp, only.1), only.0);
-            }
-            geodesic(p, best.1)
-        };
+        let nearest_on = |chain: &Chain| geodesic(p, chain.nearest(vp, p).1);
         let mut best = f64::INFINITY;
         for part in &self.parts {
             let d = match part {
@@ -429,8 +491,8 @@ fn covers_v3(rings: &[Chain], vp: V3) -> Option<bool> {
     };
     let mut inside = false;
     for ring in rings {
-        let mut prev = project(ring.first()?.1)?;
-        for (_, v) in &ring[1..] {
+        let mut prev = project(ring.pts.first()?.1)?;
+        for (_, v) in &ring.pts[1..] {
             let cur = project(*v)?;
             let ((x1, y1), (x2, y2)) = (prev, cur);
             // the point is the origin: on an edge counts as covered

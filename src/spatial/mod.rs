@@ -82,8 +82,9 @@ async fn run(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
     }
 }
 
-/// Nearest first without reading everything within the radius: search a small circle
-/// and double it until it holds a full page (or is the whole radius). Every asset nearer
+/// Nearest first without reading everything within the radius: search a circle a quarter
+/// of the radius, and widen it until it holds a full page (or is the whole radius), by how
+/// short of a page it fell. Every asset nearer
 /// than the circle's radius is in the circle, so a full page found inside it is the
 /// page: nothing outside could come before any of it. Where assets are dense this reads
 /// a few hundred instead of thousands; where they are sparse it costs a few small
@@ -94,7 +95,7 @@ async fn widening(
     center: LonLat,
     radius: Radius,
 ) -> AppResult<Vec<Hit>> {
-    let mut r = (radius.get() / 8.0).max(50.0);
+    let mut r = (radius.get() / 4.0).max(50.0);
     if let Some(cursor) = search.after {
         r = r.max(cursor.distance * 1.25 + 10.0);
     }
