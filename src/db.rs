@@ -40,6 +40,23 @@ pub struct Db {
     pub backend: Backend,
     /// Decoded geometries between searches (used on SQLite, where Rust measures).
     pub geometry_cache: std::sync::Arc<crate::spatial::GeometryCache>,
+    /// Statements sent to the database by this process, for `/metrics` and for tests
+    /// that hold a request to a fixed number of queries.
+    pub queries: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Counts every statement and records its duration.
+fn count_queries(
+    conn: &mut DatabaseConnection,
+    counter: &std::sync::Arc<std::sync::atomic::AtomicU64>,
+) {
+    let counter = counter.clone();
+    conn.set_metric_callback(move |info| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        metrics::counter!("assetmap_db_queries_total").increment(1);
+        metrics::histogram!("assetmap_db_query_duration_seconds")
+            .record(info.elapsed.as_secs_f64());
+    });
 }
 
 /// The URL with any password replaced, for logs.
@@ -87,16 +104,20 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
             write_options.map_sqlx_sqlite_pool_opts(|pool| {
                 pool.after_release(|conn, _| Box::pin(sqlite_writer_is_clean(conn)))
             });
-            let write = Database::connect(write_options)
+            let mut write = Database::connect(write_options)
                 .await
                 .with_context(|| format!("opening {redacted}"))?;
-            let read = Database::connect(options(max_connections.max(2)))
+            let mut read = Database::connect(options(max_connections.max(2)))
                 .await
                 .with_context(|| format!("opening {redacted}"))?;
+            let queries = std::sync::Arc::default();
+            count_queries(&mut write, &queries);
+            count_queries(&mut read, &queries);
             Ok(Db {
                 read,
                 write,
                 backend,
+                queries,
                 geometry_cache: std::sync::Arc::new(crate::spatial::GeometryCache::new(
                     crate::spatial::GeometryCache::MAX_VERTICES,
                 )),
@@ -107,13 +128,16 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
             pool_options.map_sqlx_postgres_pool_opts(|pool| {
                 pool.after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
             });
-            let pool = Database::connect(pool_options)
+            let mut pool = Database::connect(pool_options)
                 .await
                 .with_context(|| format!("connecting to {redacted}"))?;
+            let queries = std::sync::Arc::default();
+            count_queries(&mut pool, &queries);
             Ok(Db {
                 read: pool.clone(),
                 write: pool,
                 backend,
+                queries,
                 geometry_cache: std::sync::Arc::new(crate::spatial::GeometryCache::new(0)),
             })
         }

@@ -378,3 +378,64 @@ on_both_backends!(
     intersecting_a_ward_or_a_corridor,
     search_input_is_checked,
 );
+
+/// A page of assets with their categories (and their parents) and organizations costs a
+/// handful of queries whether it holds 10 assets or 100: relations come through
+/// DataLoaders, never one query per asset.
+async fn a_page_costs_a_fixed_number_of_queries(backend: Backend) {
+    use std::sync::atomic::Ordering;
+    let app = TestApp::spawn(backend).await;
+    let features: Vec<Value> = (0..120)
+        .map(|i| {
+            json!({"type": "Feature", "geometry": point(HOME.0 + f64::from(i % 12) * 1e-4, HOME.1 + f64::from(i / 12) * 1e-4),
+                   "properties": {"name": format!("venue {i}"), "managed": format!("group {}", i % 7),
+                                  "categories": ["libraries", "befriending"]}})
+        })
+        .collect();
+    let options = assetmap::service::import::ImportOptions {
+        kind: Some(assetmap::domain::AssetKind::Venue),
+        organization_property: Some("managed".into()),
+        ..Default::default()
+    };
+    assetmap::service::import::import(
+        &app.db,
+        &json!({"type": "FeatureCollection", "features": features}),
+        &options,
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let query = "query($first: Int!) { assetsInBBox(bbox: {minLon: -2.3, minLat: 53.45, maxLon: -2.28, maxLat: 53.47}, first: $first) {
+        edges { node { id name categories { slug parent { slug } } organization { name } } } } }";
+    let mut counts = Vec::new();
+    for first in [10, 100] {
+        let before = app.db.queries.load(Ordering::SeqCst);
+        let data = app.data(query, json!({"first": first})).await;
+        counts.push(app.db.queries.load(Ordering::SeqCst) - before);
+        let edges = data["assetsInBBox"]["edges"].as_array().unwrap();
+        assert_eq!(edges.len(), first as usize);
+        assert_eq!(
+            edges[0]["node"]["categories"][1]["parent"]["slug"],
+            "learning"
+        );
+        assert!(
+            edges[0]["node"]["organization"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("group")
+        );
+    }
+    // a loader's batch can split when a busy executor resolves the page in parts (each
+    // loader waits 1 ms to gather keys), but never into a query per asset
+    assert!(counts[0] <= 6, "a page of 10 took {} queries", counts[0]);
+    assert!(
+        counts[1] <= 12,
+        "a page of 100 took {} queries ({counts:?})",
+        counts[1]
+    );
+    println!(
+        "queries for a page of 10 and of 100 assets with categories, parents, organizations: {counts:?}"
+    );
+}
+
+on_both_backends!(a_page_costs_a_fixed_number_of_queries);
