@@ -1,14 +1,16 @@
 //! Database migrations for both backends.
 //!
 //! Tables are the same on SQLite and PostgreSQL; only the spatial index differs, so the
-//! DDL branches on the backend exactly there: an R*Tree virtual table kept in step by
-//! triggers on SQLite, a PostGIS `geometry(Geometry, 4326)` column derived from the stored
-//! GeoJSON with GiST indexes (planar and geography) on PostgreSQL.
+//! DDL branches on the backend exactly there: an R*Tree virtual table of geometry pieces
+//! on SQLite (written by the application with each asset, see `spatial::index`), a
+//! PostGIS `geometry(Geometry, 4326)` column derived from the stored GeoJSON with GiST
+//! indexes (planar and geography) on PostgreSQL.
 
 pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_create_tables;
 mod m20261121_000002_seed_categories;
+mod m20261122_000003_rtree_pieces;
 
 pub struct Migrator;
 
@@ -18,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_create_tables::Migration),
             Box::new(m20261121_000002_seed_categories::Migration),
+            Box::new(m20261122_000003_rtree_pieces::Migration),
         ]
     }
 }

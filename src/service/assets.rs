@@ -18,6 +18,7 @@ use crate::db::Db;
 use crate::domain::asset::Contact;
 use crate::domain::{AssetKind, AssetPatch, NewAsset, Text, ValidGeometry};
 use crate::error::{AppError, AppResult};
+use crate::spatial;
 
 pub const ACTIVE: &str = "active";
 pub const ARCHIVED: &str = "archived";
@@ -79,6 +80,7 @@ pub async fn create(db: &Db, new: NewAsset) -> AppResult<asset::Model> {
     check_organization(&txn, new.organization_id).await?;
     let id = Uuid::now_v7();
     let model = new_row(id, &new, super::now()).insert(&txn).await?;
+    spatial::index::index(&txn, &[(id, new.geometry.geometry())]).await?;
     categories::link(&txn, category_ids.into_iter().map(|c| (id, c))).await?;
     txn.commit().await?;
     Ok(model)
@@ -232,6 +234,12 @@ pub async fn update(
         changes.phone = Set(text(v));
     }
     let updated = write_if_current(&txn, id, expected_version, changes).await?;
+    if let Some(g) = &patch.geometry {
+        let old = ValidGeometry::parse_str(&current.geometry)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("stored geometry: {e}")))?;
+        spatial::index::unindex(&txn, id, old.geometry()).await?;
+        spatial::index::index(&txn, &[(id, g.geometry())]).await?;
+    }
     if let Some(ids) = category_ids {
         categories::set_for_asset(&txn, id, &ids).await?;
     }

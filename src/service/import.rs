@@ -410,6 +410,7 @@ pub async fn import_into(
     let mut report = ImportReport::default();
     let mut orgs: HashMap<String, Uuid> = HashMap::new();
     let mut rows = Vec::new();
+    let mut shapes = Vec::new();
     let mut links = Vec::new();
     let now = super::now();
     const BATCH: usize = 500;
@@ -451,6 +452,7 @@ pub async fn import_into(
                     }
                 }
                 rows.push(assets::new_row(id, &prepared.asset, now));
+                shapes.push((id, prepared.asset.geometry.geometry().clone()));
                 report.imported += 1;
             }
             Err(err) => report.rejected.push(Rejection {
@@ -467,13 +469,13 @@ pub async fn import_into(
             }),
         }
         if rows.len() >= BATCH {
-            flush(txn, &mut rows, &mut links).await?;
+            flush(txn, &mut rows, &mut shapes, &mut links).await?;
         }
         index += 1;
         report.total = index;
         progress(index as u64);
     }
-    flush(txn, &mut rows, &mut links).await?;
+    flush(txn, &mut rows, &mut shapes, &mut links).await?;
     Ok(report)
 }
 
@@ -503,6 +505,7 @@ async fn organization_id(
 async fn flush(
     txn: &DatabaseTransaction,
     rows: &mut Vec<entity::asset::ActiveModel>,
+    shapes: &mut Vec<(Uuid, geo::Geometry<f64>)>,
     links: &mut Vec<(Uuid, Uuid)>,
 ) -> AppResult<()> {
     if !rows.is_empty() {
@@ -510,6 +513,9 @@ async fn flush(
             .exec_without_returning(txn)
             .await?;
     }
+    let batch = std::mem::take(shapes);
+    let refs: Vec<(Uuid, &geo::Geometry<f64>)> = batch.iter().map(|(id, g)| (*id, g)).collect();
+    crate::spatial::index::index(txn, &refs).await?;
     categories::link(txn, std::mem::take(links)).await
 }
 

@@ -8,6 +8,7 @@
 
 mod cache;
 pub mod geodesic;
+pub mod index;
 mod postgis;
 mod sql;
 mod sqlite;

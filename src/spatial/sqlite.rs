@@ -1,5 +1,5 @@
-//! SQLite: the R*Tree (`asset_rtree`, kept in step by triggers) finds the candidates
-//! whose bounding boxes reach the search window; the exact test and the geodesic
+//! SQLite: the R*Tree (`asset_rtree`, pieces of each geometry, see `index`) finds the
+//! candidates with a piece in the search window; the exact test and the geodesic
 //! distance run in Rust on the stored GeoJSON.
 
 use geo::{Coord, Geometry, Intersects, Rect};
@@ -62,8 +62,8 @@ impl Window {
     fn select(&self, backend: Backend) -> Sql {
         let mut sql = Sql::new(backend.db_backend());
         sql.push(
-            "SELECT a.id, a.version, a.min_lon, a.min_lat, a.max_lon, a.max_lat \
-             FROM asset_rtree r CROSS JOIN assets a WHERE a.seq = r.seq AND (",
+            "SELECT DISTINCT a.id, a.version, a.min_lon, a.min_lat, a.max_lon, a.max_lat \
+             FROM asset_rtree r CROSS JOIN assets a WHERE a.seq = r.piece / 1024 AND (",
         );
         for (i, (lo, hi)) in self.lons.iter().enumerate() {
             if i > 0 {

@@ -439,3 +439,31 @@ async fn a_page_costs_a_fixed_number_of_queries(backend: Backend) {
 }
 
 on_both_backends!(a_page_costs_a_fixed_number_of_queries);
+
+/// Moving a path moves it in the spatial index: found at its new place, not its old one.
+async fn a_moved_path_is_found_where_it_now_is(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let line = |lat: f64| json!({"type": "LineString", "coordinates": (0..=30).map(|i| json!([HOME.0 - 0.05 + f64::from(i) * 0.003, lat])).collect::<Vec<_>>()});
+    let a = app
+        .create_asset(
+            json!({"kind": "CYCLE_PATH", "name": "Moving path", "geometry": line(HOME.1)}),
+        )
+        .await;
+    let near = |lat: f64| json!({"near": {"lon": HOME.0, "lat": lat}, "r": 200.0});
+    assert_eq!(
+        names(&app.data(NEARBY, near(HOME.1)).await["nearbyAssets"]),
+        ["Moving path"]
+    );
+    app.data(
+        "mutation($id: ID!, $g: GeoJSON!) { updateAsset(id: $id, expectedVersion: 1, input: {geometry: $g}) { version } }",
+        json!({"id": a["id"], "g": line(HOME.1 + 0.05)}),
+    )
+    .await;
+    assert!(names(&app.data(NEARBY, near(HOME.1)).await["nearbyAssets"]).is_empty());
+    assert_eq!(
+        names(&app.data(NEARBY, near(HOME.1 + 0.05)).await["nearbyAssets"]),
+        ["Moving path"]
+    );
+}
+
+on_both_backends!(a_moved_path_is_found_where_it_now_is);
