@@ -94,6 +94,8 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     .create_if_missing(true)
+                    // 16 MiB of pages per connection (the default is 2 MiB)
+                    .pragma("cache_size", "-16384")
             });
         opts
     };
@@ -107,7 +109,11 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
             let mut write = Database::connect(write_options)
                 .await
                 .with_context(|| format!("opening {redacted}"))?;
-            let mut read = Database::connect(options(max_connections.max(2)))
+            // SQLite reads are CPU work in this process: more connections than twice the
+            // cores only add cold page caches
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let readers = max_connections.clamp(2, u32::try_from(cores * 2).unwrap_or(4));
+            let mut read = Database::connect(options(readers))
                 .await
                 .with_context(|| format!("opening {redacted}"))?;
             let queries = std::sync::Arc::default();

@@ -61,9 +61,11 @@ impl Window {
     /// on an indexed column (kind) can never turn the search into a scan of that index.
     fn select(&self, backend: Backend) -> Sql {
         let mut sql = Sql::new(backend.db_backend());
+        // the pieces found are narrowed to distinct assets first, so the filters run once
+        // per asset, not once per piece
         sql.push(
-            "SELECT DISTINCT a.id, a.version, a.min_lon, a.min_lat, a.max_lon, a.max_lat \
-             FROM asset_rtree r CROSS JOIN assets a WHERE a.seq = r.piece / 1024 AND (",
+            "SELECT a.id, a.version, a.min_lon, a.min_lat, a.max_lon, a.max_lat \
+             FROM (SELECT DISTINCT r.piece / 1024 AS seq FROM asset_rtree r WHERE (",
         );
         for (i, (lo, hi)) in self.lons.iter().enumerate() {
             if i > 0 {
@@ -78,7 +80,8 @@ impl Window {
         sql.push(") AND r.max_lat >= ")
             .bind(self.lat.0)
             .push(" AND r.min_lat <= ")
-            .bind(self.lat.1);
+            .bind(self.lat.1)
+            .push(") w CROSS JOIN assets a WHERE a.seq = w.seq");
         sql
     }
 }
