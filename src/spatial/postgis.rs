@@ -18,7 +18,9 @@ const PREFILTER_SLACK_METERS: f64 = 0.001;
 /// Wraps an inner `SELECT a.id, <distance> AS d ... WHERE ...` in the keyset page,
 /// keeping only distances up to `max_distance` when given.
 fn page(mut sql: Sql, max_distance: Option<f64>, after: Option<SearchCursor>, limit: u64) -> Sql {
-    sql.push(") s WHERE TRUE");
+    // OFFSET 0 keeps these conditions out of the inner query, so each distance is
+    // computed once, for the rows that passed the index and the filters
+    sql.push(" OFFSET 0) s WHERE TRUE");
     if let Some(max) = max_distance {
         sql.push(" AND s.d <= ").bind(max);
     }

@@ -60,11 +60,19 @@ impl Sql {
             self.bind_list(filter.kinds.iter().map(|k| k.as_str().to_owned()));
         }
         if !filter.categories.is_empty() {
-            // the service has turned the slugs into ids, children included
-            self.push(
-                " AND EXISTS (SELECT 1 FROM asset_categories ac \
-                 WHERE ac.asset_id = a.id AND ac.category_id IN ",
-            );
+            // the service has turned the slugs into ids, children included. On PostgreSQL
+            // a LIMITed subquery stays a cheap per-row check, made before the costly
+            // geography tests; as EXISTS it would become a join made after them.
+            self.push(match self.backend {
+                DbBackend::Postgres => {
+                    " AND (SELECT TRUE FROM asset_categories ac \
+                     WHERE ac.asset_id = a.id AND ac.category_id IN "
+                }
+                _ => {
+                    " AND EXISTS (SELECT 1 FROM asset_categories ac \
+                     WHERE ac.asset_id = a.id AND ac.category_id IN "
+                }
+            });
             self.push("(");
             for (i, id) in category_ids.iter().enumerate() {
                 if i > 0 {
@@ -76,7 +84,10 @@ impl Sql {
                 // no such category: nothing can match
                 self.push("NULL");
             }
-            self.push("))");
+            self.push(match self.backend {
+                DbBackend::Postgres => ") LIMIT 1)",
+                _ => "))",
+            });
         }
         if let Some(text) = &filter.text {
             let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
