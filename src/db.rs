@@ -94,8 +94,8 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     .create_if_missing(true)
-                    // 16 MiB of pages per connection (the default is 2 MiB)
-                    .pragma("cache_size", "-16384")
+                    // 8 MiB of pages per connection (the default is 2 MiB)
+                    .pragma("cache_size", "-8192")
             });
         opts
     };

@@ -14,6 +14,7 @@ nearby search as plain SQL with pgbench on the same PostGIS data (ST_DWithin on 
 with a GiST index, ORDER BY ST_Distance LIMIT 20) as the floor, prints our rate as a
 ratio of it, and at 100k compares the two backends' nearby answers.
 
+The server runs with RUST_LOG=warn and MALLOC_ARENA_MAX=2, as the README recommends.
 Needs PostgreSQL with PostGIS running (scripts/test sets both up), wrk and pgbench
 (installed from Debian's packages if missing). Only talks to 127.0.0.1. Results go to
 target/bench/report.json as well.
@@ -172,7 +173,9 @@ class Server:
     def __init__(self, url, label):
         self.port = free_port()
         self.log = open(os.path.join(OUT, f"{label}-server.log"), "w")
-        env = dict(os.environ, RUST_LOG="warn")
+        # as the README recommends for servers: glibc's per-thread arenas otherwise keep
+        # tens of megabytes of freed memory
+        env = dict(os.environ, RUST_LOG="warn", MALLOC_ARENA_MAX="2")
         self.proc = subprocess.Popen([BINARY, "--database-url", url, "--bind", f"127.0.0.1:{self.port}",
                                       "--demo-data", "false", "--rate-limit-per-second", "0"],
                                      stdout=self.log, stderr=self.log, env=env)
