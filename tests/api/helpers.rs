@@ -37,6 +37,35 @@ macro_rules! on_both_backends {
 pub struct TestDatabase {
     pub url: String,
     _dir: Option<TempDir>,
+    /// (server URL, database name) of a PostgreSQL database to drop afterwards.
+    drop_on_exit: Option<(String, String)>,
+}
+
+impl Drop for TestDatabase {
+    /// A PostgreSQL test database is dropped when its test is done (on a thread of its
+    /// own: Drop cannot await), so plain `cargo test` leaves nothing behind either.
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.drop_on_exit.take() else {
+            return;
+        };
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let admin = Database::connect(&admin_url).await?;
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await?;
+                admin.close().await
+            })?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("could not drop a test database: {e}");
+        }
+    }
 }
 
 impl TestDatabase {
@@ -45,6 +74,7 @@ impl TestDatabase {
         Self {
             url: url.to_owned(),
             _dir: None,
+            drop_on_exit: None,
         }
     }
 }
@@ -60,6 +90,7 @@ pub async fn fresh_database(backend: Backend) -> TestDatabase {
             TestDatabase {
                 url,
                 _dir: Some(dir),
+                drop_on_exit: None,
             }
         }
         Backend::Postgres => {
@@ -89,6 +120,7 @@ pub async fn fresh_database(backend: Backend) -> TestDatabase {
             TestDatabase {
                 url: format!("{base}/{name}"),
                 _dir: None,
+                drop_on_exit: Some((admin_url, name)),
             }
         }
     }
