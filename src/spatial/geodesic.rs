@@ -514,8 +514,10 @@ fn covers_v3(rings: &[Chain], vp: V3) -> Option<bool> {
     Some(inside)
 }
 
-/// Metres from a position to the nearest point of a geometry (0 inside a polygon).
-pub fn distance_to_point(g: &Geometry<f64>, p: Coord<f64>) -> f64 {
+/// Metres from a position to the nearest point of a geometry (0 inside a polygon): the
+/// plain form, which [`Prepared::distance_to_point`] is tested against.
+#[cfg(test)]
+fn distance_to_point(g: &Geometry<f64>, p: Coord<f64>) -> f64 {
     let point = Part::Point(p);
     parts(g)
         .iter()

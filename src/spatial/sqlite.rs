@@ -196,8 +196,8 @@ fn window(shape: &Shape<'_>) -> Window {
     }
 }
 
-/// The candidate query: the R*Tree window, the shared filters and, for viewports (which
-/// page by id alone), the cursor.
+/// The candidate query every search runs (and `explain` shows): the R*Tree window, the
+/// shared filters and, for viewports (which page by id alone), the cursor.
 pub fn statement(backend: Backend, search: &Search<'_>) -> Sql {
     let mut sql = window(&search.shape).select(backend);
     sql.filter(search.filter, search.category_ids);
@@ -215,20 +215,6 @@ pub async fn run(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
     }
 }
 
-/// The candidates of a window, with the search's filters.
-async fn window_candidates(
-    db: &Db,
-    window: &Window,
-    search: &Search<'_>,
-) -> AppResult<Vec<Candidate>> {
-    let mut sql = window.select(db.backend);
-    sql.filter(search.filter, search.category_ids);
-    if let (Shape::InBox(_), Some(c)) = (&search.shape, search.after) {
-        sql.push(" AND a.id > ").bind(c.id);
-    }
-    candidates(db, sql).await
-}
-
 /// Assets within `radius` of `center`, nearest first. Geometry is read only for lines
 /// and areas whose boxes come within the radius.
 async fn nearest(
@@ -242,8 +228,7 @@ async fn nearest(
         y: center.lat,
     };
     let r = radius.get();
-    let window = Window::around(Rect::new(c, c), r);
-    let cands = window_candidates(db, &window, search).await?;
+    let cands = candidates(db, statement(db.backend, search)).await?;
     let shapes = geometries(
         db,
         cands
@@ -279,11 +264,7 @@ async fn in_box(db: &Db, search: &Search<'_>, b: BBox) -> AppResult<Vec<Hit>> {
             y: b.max_lat,
         },
     );
-    let window = Window {
-        lons: vec![(b.min_lon, b.max_lon)],
-        lat: (b.min_lat, b.max_lat),
-    };
-    let cands = window_candidates(db, &window, search).await?;
+    let cands = candidates(db, statement(db.backend, search)).await?;
     let mut hits = Vec::new();
     let mut undecided = Vec::new();
     for k in &cands {
@@ -318,8 +299,7 @@ async fn around(
     geometry: &ValidGeometry,
     buffer: Buffer,
 ) -> AppResult<Vec<Hit>> {
-    let window = Window::around(geometry.bbox(), buffer.get());
-    let cands = window_candidates(db, &window, search).await?;
+    let cands = candidates(db, statement(db.backend, search)).await?;
     let prepared = geodesic::Prepared::new(geometry.geometry());
     let shapes = geometries(db, cands.iter().filter(|k| k.as_point().is_none())).await?;
     let mut hits = Vec::new();
