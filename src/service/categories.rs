@@ -24,6 +24,11 @@ pub async fn resolve(conn: &impl ConnectionTrait, slugs: &[String]) -> AppResult
         .filter(category::Column::Slug.is_in(slugs.iter().cloned()))
         .all(conn)
         .await?;
+    ids_of(&found, slugs)
+}
+
+/// The ids of `slugs` among `found`, in order; an unknown slug is an `INVALID_INPUT`.
+fn ids_of(found: &[category::Model], slugs: &[String]) -> AppResult<Vec<Uuid>> {
     slugs
         .iter()
         .map(|slug| {
@@ -41,16 +46,18 @@ pub async fn resolve(conn: &impl ConnectionTrait, slugs: &[String]) -> AppResult
 /// The ids a category filter matches: each named category and its children. An unknown
 /// slug is an `INVALID_INPUT` naming it.
 pub async fn expand(conn: &impl ConnectionTrait, slugs: &[String]) -> AppResult<Vec<Uuid>> {
-    let named = resolve(conn, slugs).await?;
-    if named.is_empty() {
-        return Ok(named);
+    if slugs.is_empty() {
+        return Ok(Vec::new());
     }
-    let children = category::Entity::find()
-        .filter(category::Column::ParentId.is_in(named.iter().copied()))
-        .all(conn)
-        .await?;
-    let mut ids = named;
-    ids.extend(children.into_iter().map(|c| c.id));
+    // the taxonomy is small: one query for the named terms and their children alike
+    let all = list(conn).await?;
+    let named = ids_of(&all, slugs)?;
+    let mut ids: Vec<Uuid> = all
+        .iter()
+        .filter(|c| c.parent_id.is_some_and(|p| named.contains(&p)))
+        .map(|c| c.id)
+        .collect();
+    ids.extend(named);
     ids.sort();
     ids.dedup();
     Ok(ids)
