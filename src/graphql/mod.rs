@@ -6,13 +6,12 @@
 //! - `query`, `mutation`: the roots
 //! - `loaders`: DataLoaders for an asset's categories and organization
 
-mod loaders;
+pub mod loaders;
 mod mutation;
 mod query;
 mod scalars;
 mod types;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, Schema};
 
 use crate::db::Db;
@@ -46,18 +45,6 @@ pub fn schema(db: Db, introspection: bool) -> AppSchema {
         builder.disable_introspection()
     };
     builder
-        .data(DataLoader::new(
-            loaders::CategoriesByAsset(db.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            loaders::OrganizationById(db.clone()),
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            loaders::CategoryById(db.clone()),
-            tokio::spawn,
-        ))
         .data(db)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)

@@ -12,8 +12,14 @@ use crate::db::Db;
 use crate::domain::{BBox, Buffer, LonLat, PageSize, Radius, SearchCursor, ValidGeometry};
 use crate::error::AppError;
 use crate::service;
+use crate::service::search::Page;
 
 pub struct QueryRoot;
+
+async fn prefetch(ctx: &Context<'_>, page: &Page) -> async_graphql::Result<()> {
+    let assets: Vec<&entity::asset::Model> = page.items.iter().map(|(a, _)| a).collect();
+    super::loaders::prefetch(ctx, &assets).await
+}
 
 fn filter(filter: Option<AssetFilterInput>) -> Result<crate::domain::AssetFilter, AppError> {
     filter.unwrap_or_default().into_domain()
@@ -48,11 +54,9 @@ impl QueryRoot {
         let filter = self::filter(filter)?;
         let first = PageSize::new(first)?;
         let after = SearchCursor::decode_opt(after.as_deref())?;
-        Ok(
-            service::search::nearby(db, center, radius, filter, first, after)
-                .await?
-                .into(),
-        )
+        let page = service::search::nearby(db, center, radius, filter, first, after).await?;
+        prefetch(ctx, &page).await?;
+        Ok(page.into())
     }
 
     /// Active assets whose geometry intersects the box (a map viewport), in a stable
@@ -74,9 +78,9 @@ impl QueryRoot {
         let filter = self::filter(filter)?;
         let first = PageSize::new(first)?;
         let after = SearchCursor::decode_opt(after.as_deref())?;
-        Ok(service::search::in_bbox(db, bbox, filter, first, after)
-            .await?
-            .into())
+        let page = service::search::in_bbox(db, bbox, filter, first, after).await?;
+        prefetch(ctx, &page).await?;
+        Ok(page.into())
     }
 
     /// Active assets that intersect `geometry` (a ward boundary), or that lie within
@@ -99,11 +103,10 @@ impl QueryRoot {
         let filter = self::filter(filter)?;
         let first = PageSize::new(first)?;
         let after = SearchCursor::decode_opt(after.as_deref())?;
-        Ok(
-            service::search::intersecting(db, geometry, buffer, filter, first, after)
-                .await?
-                .into(),
-        )
+        let page =
+            service::search::intersecting(db, geometry, buffer, filter, first, after).await?;
+        prefetch(ctx, &page).await?;
+        Ok(page.into())
     }
 
     /// One organization by id; null when there is none.

@@ -1,12 +1,11 @@
 //! Output and input types. Doc comments here become the SDL's descriptions.
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{asset, category, organization};
 use uuid::Uuid;
 
-use super::loaders::{CategoriesByAsset, CategoryById, OrganizationById};
+use super::loaders::{Cached, CategoriesByAsset, CategoryById, OrganizationById};
 use super::scalars::GeoJson;
 use crate::domain::{self, AssetKind as Kind};
 use crate::error::{AppError, AppResult};
@@ -92,7 +91,7 @@ impl Asset {
     /// Needs-and-interests categories, by slug.
     #[graphql(complexity = "5 + child_complexity")]
     async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Category>> {
-        let loader = ctx.data::<DataLoader<CategoriesByAsset>>()?;
+        let loader = ctx.data::<Cached<CategoriesByAsset>>()?;
         Ok(loader
             .load_one(self.0.id)
             .await?
@@ -108,7 +107,7 @@ impl Asset {
         let Some(id) = self.0.organization_id else {
             return Ok(None);
         };
-        let loader = ctx.data::<DataLoader<OrganizationById>>()?;
+        let loader = ctx.data::<Cached<OrganizationById>>()?;
         Ok(loader.load_one(id).await?.map(Organization))
     }
 
@@ -241,7 +240,7 @@ impl Category {
         let Some(id) = self.0.parent_id else {
             return Ok(None);
         };
-        let loader = ctx.data::<DataLoader<CategoryById>>()?;
+        let loader = ctx.data::<Cached<CategoryById>>()?;
         Ok(loader.load_one(id).await?.map(Category))
     }
 }

@@ -92,6 +92,7 @@ pub async fn execute(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let request = crate::graphql::loaders::for_request(request, &state.db);
     let mut response = state.schema.execute(request).await;
     for error in &mut response.errors {
         let extensions = error
