@@ -63,6 +63,35 @@ pub enum Command {
     Export(ExportArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Issue, list and revoke API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token and print its secret, once: it is stored only as a hash.
+    Create(TokenCreateArgs),
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by id; it stops working at once, on every replica.
+    Revoke {
+        /// The token's id, as `token list` shows it.
+        id: uuid::Uuid,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenCreateArgs {
+    /// editor, moderator or admin.
+    #[arg(long)]
+    pub role: String,
+    /// For an editor: an organization id it acts for; repeat for several.
+    #[arg(long = "org")]
+    pub organizations: Vec<uuid::Uuid>,
+    /// Who holds it, as history will show it (e.g. "Sam, Wigan Food Bank").
+    #[arg(long)]
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -25,12 +25,20 @@ pub enum AppError {
         message: String,
         current_version: Option<i32>,
     },
+    /// No credentials, or credentials that are not (or no longer) valid.
+    Unauthenticated(String),
+    /// Valid credentials that do not allow this.
+    Forbidden(String),
     Internal(anyhow::Error),
 }
 
 pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden(message.into())
+    }
+
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Self::InvalidInput {
             message: message.into(),
@@ -41,7 +49,10 @@ impl AppError {
     /// The message a client sees: never internal detail.
     pub fn message(&self) -> String {
         match self {
-            Self::InvalidInput { message, .. } | Self::Conflict { message, .. } => message.clone(),
+            Self::InvalidInput { message, .. }
+            | Self::Conflict { message, .. }
+            | Self::Unauthenticated(message)
+            | Self::Forbidden(message) => message.clone(),
             Self::InvalidGeometry(g) => g.to_string(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::Internal(_) => "internal error".to_owned(),
@@ -54,6 +65,8 @@ impl AppError {
             Self::InvalidGeometry(_) => "INVALID_GEOMETRY",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict { .. } => "CONFLICT",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -117,7 +130,7 @@ impl From<AppError> for async_graphql::Error {
                     e.set("currentVersion", v);
                 }
             }),
-            AppError::NotFound(_) => {
+            AppError::NotFound(_) | AppError::Unauthenticated(_) | AppError::Forbidden(_) => {
                 async_graphql::Error::new(err.message()).extend_with(|_, e| e.set("code", code))
             }
         }

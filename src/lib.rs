@@ -12,6 +12,7 @@
 //! - `error`: the application error and its GraphQL codes
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;

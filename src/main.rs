@@ -13,6 +13,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Migrate) => cli::migrate(&args.db).await,
         Some(Command::Import(import)) => cli::import(&args.db, &import).await,
         Some(Command::Export(export)) => cli::export(&args.db, &export).await,
+        Some(Command::Token(token)) => cli::token(&args.db, &token).await,
         Some(Command::Schema) => {
             print!("{}", assetmap::graphql::sdl());
             Ok(())

@@ -28,6 +28,12 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub archived_at: Option<DateTimeUtc>,
+    /// `approved` (public), `pending` (waits for a moderator) or `rejected`.
+    pub moderation: String,
+    /// When an editor last confirmed the listing is still right; not a change.
+    pub last_verified_at: Option<DateTimeUtc>,
+    /// Who confirmed it: the actor's name.
+    pub last_verified_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,8 +5,13 @@
 //! spatial indexes built from it (an SQLite R*Tree, a PostGIS column) are maintained by the
 //! database itself (see the migration) and are not part of these models.
 
+pub mod api_token;
+pub mod api_token_organization;
 pub mod app_meta;
 pub mod asset;
 pub mod asset_category;
+pub mod asset_revision;
 pub mod category;
+pub mod idempotency_key;
 pub mod organization;
+pub mod pending_change;

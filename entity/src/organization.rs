@@ -13,6 +13,9 @@ pub struct Model {
     pub phone: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Edits by a trusted organization's editors publish at once; others wait for a
+    /// moderator.
+    pub trusted: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_create_tables;
 mod m20261121_000002_seed_categories;
 mod m20261122_000003_rtree_pieces;
+mod m20261122_000004_trust;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_create_tables::Migration),
             Box::new(m20261121_000002_seed_categories::Migration),
             Box::new(m20261122_000003_rtree_pieces::Migration),
+            Box::new(m20261122_000004_trust::Migration),
         ]
     }
 }

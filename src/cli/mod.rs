@@ -9,7 +9,8 @@ use axum::http::HeaderValue;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::app::{App, AppConfig, connect_and_migrate};
-use crate::config::{DbArgs, ExportArgs, ImportArgs, ServeArgs};
+use crate::auth::Role;
+use crate::config::{DbArgs, ExportArgs, ImportArgs, ServeArgs, TokenCommand};
 use crate::domain::AssetKind;
 use crate::http::HttpConfig;
 use crate::service;
@@ -188,4 +189,63 @@ fn tempfile_in(dir: &std::path::Path) -> anyhow::Result<(std::path::PathBuf, std
     let file =
         std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
     Ok((path, file))
+}
+
+pub async fn token(db: &DbArgs, command: &TokenCommand) -> anyhow::Result<()> {
+    let db = connect_and_migrate(&db.database_url, 2).await?;
+    let fail = |e: crate::error::AppError| anyhow::anyhow!(e.message());
+    match command {
+        TokenCommand::Create(args) => {
+            let role = Role::parse(&args.role).with_context(|| {
+                format!("{:?} is not a role: editor, moderator or admin", args.role)
+            })?;
+            let issued = service::tokens::create(&db, &args.name, role, &args.organizations)
+                .await
+                .map_err(fail)?;
+            eprintln!(
+                "issued {} token {} for {:?}{}; the secret below is shown once and never stored:",
+                role.as_str(),
+                issued.token.id,
+                issued.token.name,
+                if issued.organizations.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        ", acting for {}",
+                        issued
+                            .organizations
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            );
+            println!("{}", issued.secret);
+        }
+        TokenCommand::List => {
+            let mut out = std::io::stdout().lock();
+            for (token, orgs) in service::tokens::list(&db).await.map_err(fail)? {
+                let state = token.revoked_at.map_or_else(
+                    || "active".to_owned(),
+                    |at| format!("revoked {}", at.to_rfc3339()),
+                );
+                let orgs = orgs
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",");
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}",
+                    token.id, token.role, state, token.name, orgs
+                )?;
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let token = service::tokens::revoke(&db, *id).await.map_err(fail)?;
+            eprintln!("revoked token {} ({:?})", token.id, token.name);
+        }
+    }
+    Ok(())
 }

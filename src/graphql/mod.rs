@@ -10,6 +10,7 @@ pub mod loaders;
 mod mutation;
 mod query;
 mod scalars;
+mod trust;
 mod types;
 
 use async_graphql::{EmptySubscription, Schema};

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, ID, MaybeUndefined, Object};
 
+use super::trust::{self, PendingChange};
 use super::types::{
     Asset, CreateAssetInput, CreateOrganizationInput, Organization, UpdateAssetInput, parse_id,
 };
@@ -98,20 +99,33 @@ fn patch(input: UpdateAssetInput) -> AppResult<AssetPatch> {
 
 #[Object(name = "Mutation")]
 impl MutationRoot {
-    /// Creates an asset at version 1.
+    /// Creates an asset at version 1. Editors create assets only for their own
+    /// organizations; if the organization is not trusted, the asset waits for a moderator
+    /// (status PENDING) and is not public until approved. `idempotencyKey` (up to 200
+    /// characters, your choice, e.g. a UUID) makes a retry safe: sent again with the same
+    /// key and input, the asset made the first time is returned instead of a duplicate.
     async fn create_asset(
         &self,
         ctx: &Context<'_>,
         input: CreateAssetInput,
+        idempotency_key: Option<String>,
     ) -> async_graphql::Result<Asset> {
+        let actor = trust::actor(ctx)?;
         let db = ctx.data::<Db>()?;
+        let key = idempotency_key
+            .as_deref()
+            .map(service::assets::Idempotency::check_key)
+            .transpose()?;
         let new = new_asset(input)?;
-        Ok(Asset(service::assets::create(db, new).await?))
+        Ok(Asset(service::assets::create(db, actor, new, key).await?))
     }
 
     /// Changes an asset. `expectedVersion` is the version the change was based on; if the
     /// asset has moved on since, nothing changes and the error is `CONFLICT` with
-    /// `extensions.currentVersion`.
+    /// `extensions.currentVersion`. Editors change assets of their own organizations only,
+    /// and move them only between those; if the organization is not trusted, the change
+    /// waits for a moderator and the asset is returned unchanged (see its
+    /// `pendingChanges`).
     async fn update_asset(
         &self,
         ctx: &Context<'_>,
@@ -119,35 +133,105 @@ impl MutationRoot {
         expected_version: i32,
         input: UpdateAssetInput,
     ) -> async_graphql::Result<Asset> {
+        let actor = trust::actor(ctx)?;
         let db = ctx.data::<Db>()?;
         let id = parse_id("id", &id)?;
         let patch = patch(input)?;
         Ok(Asset(
-            service::assets::update(db, id, expected_version, patch).await?,
+            service::assets::update(db, actor, id, expected_version, patch).await?,
         ))
     }
 
-    /// Archives an asset: it leaves every search but stays readable by id. Same
-    /// `expectedVersion` rule as `updateAsset`.
+    /// Archives an asset: it leaves every search but stays readable by id, and a
+    /// moderator can restore it. Same rules as `updateAsset`.
     async fn archive_asset(
         &self,
         ctx: &Context<'_>,
         id: ID,
         expected_version: i32,
     ) -> async_graphql::Result<Asset> {
+        let actor = trust::actor(ctx)?;
         let db = ctx.data::<Db>()?;
         let id = parse_id("id", &id)?;
         Ok(Asset(
-            service::assets::archive(db, id, expected_version).await?,
+            service::assets::archive(db, actor, id, expected_version).await?,
         ))
     }
 
-    /// Creates an organization that assets can belong to.
+    /// Confirms that the listing, as at `expectedVersion`, is still right: sets
+    /// `lastVerifiedAt` (not `updatedAt` nor `version`) and records it in the history.
+    /// For the asset's organization's editors and moderators; never waits for approval.
+    async fn verify_asset(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+    ) -> async_graphql::Result<Asset> {
+        let actor = trust::actor(ctx)?;
+        let db = ctx.data::<Db>()?;
+        let id = parse_id("id", &id)?;
+        Ok(Asset(
+            service::assets::verify(db, actor, id, expected_version).await?,
+        ))
+    }
+
+    /// Moderators: puts an asset back as it was at `toVersion` (see `Asset.history`), as
+    /// a new version. Restores an archived asset too: give the version before it was
+    /// archived.
+    async fn restore_asset(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        to_version: i32,
+    ) -> async_graphql::Result<Asset> {
+        let actor = trust::principal(ctx).require_moderator()?;
+        let db = ctx.data::<Db>()?;
+        let id = parse_id("id", &id)?;
+        Ok(Asset(
+            service::assets::restore(db, actor, id, expected_version, to_version).await?,
+        ))
+    }
+
+    /// Moderators: publishes a pending change. It applies only to the version it was
+    /// proposed against; if the asset changed since, the error is `CONFLICT`: reject it.
+    async fn approve_change(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<PendingChange> {
+        let actor = trust::principal(ctx).require_moderator()?;
+        let db = ctx.data::<Db>()?;
+        let id = parse_id("id", &id)?;
+        Ok(PendingChange(
+            service::moderation::approve(db, actor, id).await?,
+        ))
+    }
+
+    /// Moderators: turns a pending change down, with a reason its editors will see (1 to
+    /// 500 characters).
+    async fn reject_change(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+    ) -> async_graphql::Result<PendingChange> {
+        let actor = trust::principal(ctx).require_moderator()?;
+        let db = ctx.data::<Db>()?;
+        let id = parse_id("id", &id)?;
+        let reason = Text::parse("reason", &reason, Text::FIELD_MAX)?;
+        Ok(PendingChange(
+            service::moderation::reject(db, actor, id, reason).await?,
+        ))
+    }
+
+    /// Moderators: creates an organization that assets can belong to.
     async fn create_organization(
         &self,
         ctx: &Context<'_>,
         input: CreateOrganizationInput,
     ) -> async_graphql::Result<Organization> {
+        trust::principal(ctx).require_moderator()?;
         let db = ctx.data::<Db>()?;
         let new = service::organizations::NewOrganization {
             name: Text::parse("name", &input.name, Text::NAME_MAX)?,
@@ -159,7 +243,24 @@ impl MutationRoot {
             website: text("website", input.website.as_deref())?,
             email: parse_email(input.email.as_deref())?,
             phone: text("phone", input.phone.as_deref())?,
+            trusted: input.trusted.unwrap_or(false),
         };
         Ok(Organization(service::organizations::create(db, new).await?))
+    }
+
+    /// Moderators: trusts an organization (its editors' changes publish at once) or
+    /// stops trusting it (they wait for a moderator).
+    async fn set_organization_trusted(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        trusted: bool,
+    ) -> async_graphql::Result<Organization> {
+        trust::principal(ctx).require_moderator()?;
+        let db = ctx.data::<Db>()?;
+        let id = parse_id("id", &id)?;
+        Ok(Organization(
+            service::organizations::set_trusted(db, id, trusted).await?,
+        ))
     }
 }

@@ -4,6 +4,9 @@ use async_graphql::{Context, ID, Object};
 use uuid::Uuid;
 
 use super::scalars::GeoJson;
+use super::trust::{
+    self, ChangeStatus, PendingChange, PendingChangeConnection, PendingChangeEdge, Viewer,
+};
 use super::types::{
     Asset, AssetConnection, AssetFilterInput, AssetSearchConnection, BBoxInput, Category,
     LonLatInput, Organization, OrganizationConnection, OrganizationEdge, PageInfo, parse_id,
@@ -31,7 +34,9 @@ impl QueryRoot {
     async fn asset(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Asset>> {
         let db = ctx.data::<Db>()?;
         let id = parse_id("id", &id)?;
-        Ok(service::assets::get(db, id).await?.map(Asset))
+        Ok(service::assets::get(db, trust::principal(ctx), id)
+            .await?
+            .map(Asset))
     }
 
     /// Active assets within `radiusMeters` of `near`, nearest first; every edge carries
@@ -148,6 +153,49 @@ impl QueryRoot {
                 .map(|o| OrganizationEdge {
                     cursor: cursor(o.id),
                     node: Organization(o),
+                })
+                .collect(),
+        })
+    }
+
+    /// The caller, as their API token identifies them; null without one.
+    async fn viewer(&self, ctx: &Context<'_>) -> Option<Viewer> {
+        trust::principal(ctx).get().cloned().map(Viewer)
+    }
+
+    /// Proposed changes with this status (default PENDING), oldest first: all of them for
+    /// moderators, those of their own organizations for editors. `first` is 1 to 100
+    /// (default 20).
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn pending_changes(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<ChangeStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<PendingChangeConnection> {
+        let actor = trust::actor(ctx)?;
+        let db = ctx.data::<Db>()?;
+        let first = PageSize::new(first)?;
+        let after: Option<Uuid> = SearchCursor::decode_opt(after.as_deref())?.map(|c| c.id);
+        let status = status.unwrap_or(ChangeStatus::Pending);
+        let mut rows = service::moderation::list(db, actor, status.as_str(), after, first).await?;
+        let limit = usize::try_from(first.get()).unwrap_or(usize::MAX);
+        let has_next = rows.len() > limit;
+        rows.truncate(limit);
+        let cursor = |id: Uuid| SearchCursor { distance: 0.0, id }.encode();
+        Ok(PendingChangeConnection {
+            page_info: PageInfo {
+                has_next_page: has_next,
+                has_previous_page: after.is_some(),
+                start_cursor: rows.first().map(|c| cursor(c.id)),
+                end_cursor: rows.last().map(|c| cursor(c.id)),
+            },
+            edges: rows
+                .into_iter()
+                .map(|c| PendingChangeEdge {
+                    cursor: cursor(c.id),
+                    node: PendingChange(c),
                 })
                 .collect(),
         })

@@ -45,6 +45,11 @@ pub enum AssetStatus {
     Active,
     /// Taken off the map: readable by id only.
     Archived,
+    /// Proposed by an editor of an organization that is not trusted; waits for a
+    /// moderator. Seen only by that organization's editors and by moderators.
+    Pending,
+    /// Proposed and turned down by a moderator; never published.
+    Rejected,
 }
 
 pub fn parse_id(field: &'static str, id: &ID) -> AppResult<Uuid> {
@@ -54,6 +59,20 @@ pub fn parse_id(field: &'static str, id: &ID) -> AppResult<Uuid> {
 
 /// A community asset: anything a community can draw on.
 pub struct Asset(pub asset::Model);
+
+impl Asset {
+    /// History and pending changes are for the asset's own editors and moderators.
+    fn require_member(&self, ctx: &Context<'_>) -> AppResult<()> {
+        let actor = super::trust::actor(ctx)?;
+        if actor.may_edit(self.0.organization_id) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(
+                "only the asset's organization's editors and moderators see this",
+            ))
+        }
+    }
+}
 
 #[Object]
 impl Asset {
@@ -136,13 +155,56 @@ impl Asset {
         self.0.phone.as_deref()
     }
 
-    /// Whether the asset is listed or archived.
+    /// Whether the asset is listed, archived, or not (yet) published.
     async fn status(&self) -> AssetStatus {
-        if self.0.status == crate::service::assets::ARCHIVED {
-            AssetStatus::Archived
-        } else {
-            AssetStatus::Active
+        use crate::service::assets::{ARCHIVED, PENDING, REJECTED};
+        match (self.0.moderation.as_str(), self.0.status.as_str()) {
+            (PENDING, _) => AssetStatus::Pending,
+            (REJECTED, _) => AssetStatus::Rejected,
+            (_, ARCHIVED) => AssetStatus::Archived,
+            _ => AssetStatus::Active,
         }
+    }
+
+    /// When an editor last confirmed that the listing is still right (`verifyAsset`);
+    /// null if never. Separate from `updatedAt`: confirming is not changing.
+    async fn last_verified_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_verified_at
+    }
+
+    /// The asset's history, newest first: every change, who made it, when, and each
+    /// field before and after. For the asset's organization's editors and moderators.
+    /// `last` is 1 to 100 (default 20).
+    #[graphql(complexity = "5 + last.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Vec<super::trust::AssetRevision>> {
+        self.require_member(ctx)?;
+        let db = ctx.data::<crate::db::Db>()?;
+        let last = crate::domain::PageSize::new(last)?;
+        Ok(crate::service::assets::history(db, self.0.id, last.get())
+            .await?
+            .into_iter()
+            .map(super::trust::AssetRevision)
+            .collect())
+    }
+
+    /// Changes proposed for this asset that wait for a moderator, oldest first. For the
+    /// asset's organization's editors and moderators.
+    #[graphql(complexity = "5 + 10 * child_complexity")]
+    async fn pending_changes(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::trust::PendingChange>> {
+        self.require_member(ctx)?;
+        let db = ctx.data::<crate::db::Db>()?;
+        Ok(crate::service::assets::pending_for(db, self.0.id)
+            .await?
+            .into_iter()
+            .map(super::trust::PendingChange)
+            .collect())
     }
 
     /// Starts at 1 and goes up by one with every change; pass it back as
@@ -210,6 +272,11 @@ impl Organization {
     /// When the organization last changed (RFC 3339, UTC).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+
+    /// Whether its editors' changes publish at once (true) or wait for a moderator.
+    async fn trusted(&self) -> bool {
+        self.0.trusted
     }
 }
 
@@ -467,4 +534,6 @@ pub struct CreateOrganizationInput {
     pub email: Option<String>,
     /// Telephone number.
     pub phone: Option<String>,
+    /// Whether its editors' changes publish without a moderator (default false).
+    pub trusted: Option<bool>,
 }

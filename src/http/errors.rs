@@ -13,7 +13,8 @@ use tower_governor::GovernorError;
 
 use super::REQUEST_ID;
 
-/// The span every request runs in; the GraphQL handler records the operation name.
+/// The span every request runs in; the GraphQL handler records the operation name and
+/// the caller's token id (never the secret).
 pub fn request_span(request: &Request<Body>) -> tracing::Span {
     let request_id = request
         .headers()
@@ -26,6 +27,7 @@ pub fn request_span(request: &Request<Body>) -> tracing::Span {
         http.path = request.uri().path(),
         request.id = request_id,
         graphql.operation = tracing::field::Empty,
+        actor = tracing::field::Empty,
     )
 }
 

@@ -11,6 +11,8 @@ use axum::response::{Html, IntoResponse};
 
 use super::errors::error_response;
 use super::{AppState, REQUEST_ID};
+use crate::auth::Principal;
+use crate::error::AppError;
 
 /// The deepest bracket nesting (`{`, `[`, `(`) a query may have. Parsers recurse on
 /// nesting; this bound keeps any query, however hostile, far from the stack's end.
@@ -92,7 +94,11 @@ pub async fn execute(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let request = crate::graphql::loaders::for_request(request, &state.db);
+    let principal = match authenticate(&state, &headers).await {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let request = crate::graphql::loaders::for_request(request, &state.db).data(principal);
     let mut response = state.schema.execute(request).await;
     for error in &mut response.errors {
         let extensions = error
@@ -122,6 +128,52 @@ pub async fn execute(
         state.metrics.graphql_error(&code);
     }
     async_graphql_axum::GraphQLResponse::from(response).into_response()
+}
+
+/// The caller: anonymous without an `Authorization` header, else the holder of the
+/// bearer token, which must be valid (a bad token is refused, not taken as anonymous).
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, Response<Body>> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Principal::anonymous());
+    };
+    let unauthenticated = |message: &str| {
+        let mut response = error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        );
+        response
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return Err(unauthenticated(
+            "the Authorization header must be `Bearer <API token>`",
+        ));
+    };
+    match crate::service::tokens::authenticate(&state.db, token).await {
+        Ok(actor) => {
+            tracing::Span::current().record("actor", actor.id.as_str());
+            Ok(Principal::actor(actor))
+        }
+        Err(AppError::Unauthenticated(message)) => Err(unauthenticated(&message)),
+        Err(other) => {
+            let error = async_graphql::Error::from(other);
+            tracing::error!(error.message = %error.message, "could not check an API token");
+            Err(error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "INTERNAL",
+                "could not check the API token; try again",
+            ))
+        }
+    }
 }
 
 fn first_operation_name(doc: &ExecutableDocument) -> Option<String> {

@@ -27,6 +27,7 @@ pub async fn export(db: &Db, out: &mut impl Write) -> AppResult<u64> {
     loop {
         let mut query = asset::Entity::find()
             .filter(asset::Column::Status.eq(super::assets::ACTIVE))
+            .filter(asset::Column::Moderation.eq(super::assets::APPROVED))
             .order_by_asc(asset::Column::Id)
             .limit(PAGE);
         if let Some(a) = after {

@@ -495,6 +495,7 @@ async fn organization_id(
             website: None,
             email: None,
             phone: None,
+            trusted: false,
         },
     )
     .await?;
@@ -514,6 +515,28 @@ async fn flush(
             .await?;
     }
     let batch = std::mem::take(shapes);
+    // each asset's history starts with its import; version 1 is the imported content
+    let now = super::now();
+    let revisions: Vec<entity::asset_revision::ActiveModel> = batch
+        .iter()
+        .map(|(id, _)| entity::asset_revision::ActiveModel {
+            id: sea_orm::Set(Uuid::now_v7()),
+            asset_id: sea_orm::Set(*id),
+            version: sea_orm::Set(1),
+            action: sea_orm::Set("import".to_owned()),
+            actor_id: sea_orm::Set("cli".to_owned()),
+            actor_name: sea_orm::Set("import".to_owned()),
+            approved_by: sea_orm::Set(None),
+            at: sea_orm::Set(now),
+            before: sea_orm::Set(None),
+            after: sea_orm::Set(None),
+        })
+        .collect();
+    if !revisions.is_empty() {
+        entity::asset_revision::Entity::insert_many(revisions)
+            .exec_without_returning(txn)
+            .await?;
+    }
     let refs: Vec<(Uuid, &geo::Geometry<f64>)> = batch.iter().map(|(id, g)| (*id, g)).collect();
     crate::spatial::index::index(txn, &refs).await?;
     categories::link(txn, std::mem::take(links)).await

@@ -6,14 +6,18 @@
 //! - `organizations`, `categories`: the groups that run assets and the taxonomy
 //! - `import`, `export`: GeoJSON in (all or nothing) and out
 //! - `demo`: the Greater Manchester demo map, loaded once
+//! - `tokens`: API tokens, issued and revoked from the CLI, checked on each request
+//! - `moderation`: pending changes, approved or rejected by moderators
 
 pub mod assets;
 pub mod categories;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod moderation;
 pub mod organizations;
 pub mod search;
+pub mod tokens;
 
 use chrono::{DateTime, SubsecRound, Utc};
 

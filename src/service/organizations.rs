@@ -20,6 +20,8 @@ pub struct NewOrganization {
     pub website: Option<Text>,
     pub email: Option<Text>,
     pub phone: Option<Text>,
+    /// Edits by its editors publish without a moderator.
+    pub trusted: bool,
 }
 
 pub async fn create(db: &Db, new: NewOrganization) -> AppResult<organization::Model> {
@@ -40,6 +42,7 @@ pub async fn insert(
         phone: Set(new.phone.map(Text::into_string)),
         created_at: Set(now),
         updated_at: Set(now),
+        trusted: Set(new.trusted),
     };
     Ok(model.insert(conn).await?)
 }
@@ -78,4 +81,28 @@ pub async fn find_by_name(
         .filter(organization::Column::Name.eq(name))
         .one(conn)
         .await?)
+}
+
+/// Marks an organization trusted (its editors' changes publish at once) or not (they wait
+/// for a moderator).
+pub async fn set_trusted(db: &Db, id: Uuid, trusted: bool) -> AppResult<organization::Model> {
+    let result = organization::Entity::update_many()
+        .col_expr(
+            organization::Column::Trusted,
+            sea_orm::sea_query::Expr::value(trusted),
+        )
+        .col_expr(
+            organization::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(super::now()),
+        )
+        .filter(organization::Column::Id.eq(id))
+        .exec(&db.write)
+        .await?;
+    if result.rows_affected == 0 {
+        return Err(crate::error::AppError::NotFound("organization"));
+    }
+    organization::Entity::find_by_id(id)
+        .one(&db.write)
+        .await?
+        .ok_or(crate::error::AppError::NotFound("organization"))
 }

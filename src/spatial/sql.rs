@@ -51,10 +51,10 @@ impl Sql {
         self.push(")")
     }
 
-    /// `AND ...` conditions on the `assets a` row: active, kinds, categories (as ids,
-    /// children included), text.
+    /// `AND ...` conditions on the `assets a` row: active and published, kinds,
+    /// categories (as ids, children included), text.
     pub fn filter(&mut self, filter: &AssetFilter, category_ids: &[Uuid]) -> &mut Self {
-        self.push(" AND a.status = 'active'");
+        self.push(" AND a.status = 'active' AND a.moderation = 'approved'");
         if !filter.kinds.is_empty() {
             self.push(" AND a.kind IN ");
             self.bind_list(filter.kinds.iter().map(|k| k.as_str().to_owned()));

@@ -131,6 +131,9 @@ pub struct TestApp {
     pub db: Db,
     pub database: TestDatabase,
     pub backend: Backend,
+    /// An admin's API token, sent by `gql`, `data` and `error`; `*_as` send another
+    /// (or none).
+    pub admin_token: String,
     client: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
 }
@@ -172,6 +175,11 @@ impl TestApp {
         let app = App::build(&config).await.expect("app builds");
         let addr = app.local_addr().expect("bound");
         let db = app.db().clone();
+        let admin_token =
+            assetmap::service::tokens::create(&db, "test admin", assetmap::auth::Role::Admin, &[])
+                .await
+                .expect("admin token")
+                .secret;
         let server = tokio::spawn(async move {
             app.run_until(std::future::pending())
                 .await
@@ -182,6 +190,7 @@ impl TestApp {
             db,
             database,
             backend,
+            admin_token,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()
@@ -200,16 +209,54 @@ impl TestApp {
         &self.client
     }
 
-    /// The whole GraphQL response.
+    /// Issues an API token (straight into the database, as `assetmap token create`
+    /// does) and returns its secret.
+    pub async fn token(&self, role: assetmap::auth::Role, organizations: &[uuid::Uuid]) -> String {
+        assetmap::service::tokens::create(&self.db, &format!("test {role:?}"), role, organizations)
+            .await
+            .expect("token")
+            .secret
+    }
+
+    /// The whole GraphQL response, sent with the admin token.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        let response = self
+        self.gql_as(Some(&self.admin_token), query, variables).await
+    }
+
+    /// The whole GraphQL response, sent with this token, or anonymously.
+    pub async fn gql_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let mut request = self
             .client
             .post(format!("{}/graphql", self.base))
-            .json(&json!({"query": query, "variables": variables}))
-            .send()
-            .await
-            .expect("request sent");
+            .json(&json!({"query": query, "variables": variables}));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
         response.json().await.expect("a JSON response")
+    }
+
+    /// `data` as this caller, failing the test if there were errors.
+    pub async fn data_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let response = self.gql_as(token, query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "[{:?}] expected no errors, got {response:#}",
+            self.backend
+        );
+        response["data"].clone()
+    }
+
+    /// The first error as this caller, failing the test if there was none.
+    pub async fn error_as(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let response = self.gql_as(token, query, variables).await;
+        let error = response["errors"][0].clone();
+        assert!(
+            error.is_object(),
+            "[{:?}] expected an error, got {response:#}",
+            self.backend
+        );
+        error
     }
 
     /// `data`, failing the test (with the whole response) if there were errors.

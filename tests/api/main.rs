@@ -14,3 +14,4 @@ mod cross_backend;
 mod helpers;
 mod hostile;
 mod search;
+mod trust;

@@ -1,0 +1,230 @@
+//! Pending changes: what editors of organizations that are not trusted propose, and
+//! moderators approve or reject. The public sees only approved content: a proposed
+//! update leaves the asset as it was, a proposed new asset stays unpublished.
+//!
+//! A pending change applies only to the version it was based on; if the asset moved on
+//! in the meantime, approving it is a `CONFLICT` and the moderator rejects it instead.
+
+use entity::{asset, pending_change};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::assets::{self, APPROVED, Made, PENDING, REJECTED, Snapshot};
+use crate::auth::Actor;
+use crate::db::Db;
+use crate::domain::{PageSize, Text};
+use crate::error::{AppError, AppResult};
+
+/// Records a change an editor proposes for `asset` (at its current version).
+pub async fn propose(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    asset: &asset::Model,
+    action: &'static str,
+    before: Option<String>,
+    after: String,
+) -> AppResult<pending_change::Model> {
+    Ok(pending_change::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        asset_id: Set(asset.id),
+        organization_id: Set(asset.organization_id),
+        action: Set(action.to_owned()),
+        base_version: Set(asset.version),
+        before: Set(before),
+        after: Set(after),
+        proposed_by_id: Set(actor.id.clone()),
+        proposed_by_name: Set(actor.name.clone()),
+        proposed_at: Set(super::now()),
+        status: Set(PENDING.to_owned()),
+        decided_by: Set(None),
+        decided_at: Set(None),
+        reason: Set(None),
+    }
+    .insert(conn)
+    .await?)
+}
+
+/// Changes with this status, oldest first, after `after`: all of them for moderators,
+/// those of their own organizations for editors.
+pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    status: &str,
+    after: Option<Uuid>,
+    first: PageSize,
+) -> AppResult<Vec<pending_change::Model>> {
+    let mut query = pending_change::Entity::find()
+        .filter(pending_change::Column::Status.eq(status))
+        .order_by_asc(pending_change::Column::Id)
+        .limit(first.get() + 1);
+    if let Some(after) = after {
+        query = query.filter(pending_change::Column::Id.gt(after));
+    }
+    if !actor.is_moderator() {
+        query = query.filter(
+            pending_change::Column::OrganizationId.is_in(actor.organizations.iter().copied()),
+        );
+    }
+    Ok(query.all(&db.read).await?)
+}
+
+/// One change, if this caller may see it.
+pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> AppResult<Option<pending_change::Model>> {
+    let found = pending_change::Entity::find_by_id(id).one(&db.read).await?;
+    Ok(found.filter(|c| actor.may_edit(c.organization_id)))
+}
+
+async fn undecided(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<pending_change::Model> {
+    let change = pending_change::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("pending change"))?;
+    if change.status != PENDING {
+        return Err(AppError::Conflict {
+            message: format!("the change was already {}", change.status),
+            current_version: None,
+        });
+    }
+    Ok(change)
+}
+
+/// Marks the change decided, if no one else decided it first.
+async fn decide(
+    conn: &impl ConnectionTrait,
+    moderator: &Actor,
+    id: Uuid,
+    status: &str,
+    reason: Option<String>,
+) -> AppResult<pending_change::Model> {
+    let result = pending_change::Entity::update_many()
+        .col_expr(pending_change::Column::Status, Expr::value(status))
+        .col_expr(
+            pending_change::Column::DecidedBy,
+            Expr::value(moderator.name.clone()),
+        )
+        .col_expr(pending_change::Column::DecidedAt, Expr::value(super::now()))
+        .col_expr(pending_change::Column::Reason, Expr::value(reason))
+        .filter(pending_change::Column::Id.eq(id))
+        .filter(pending_change::Column::Status.eq(PENDING))
+        .exec(conn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(AppError::Conflict {
+            message: "the change was decided by someone else first".to_owned(),
+            current_version: None,
+        });
+    }
+    pending_change::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(AppError::NotFound("pending change"))
+}
+
+/// Sets a proposed asset's moderation state, bumping its version, if it still waits.
+async fn settle_new_asset(
+    conn: &impl ConnectionTrait,
+    change: &pending_change::Model,
+    moderation: &str,
+    made: &Made<'_>,
+) -> AppResult<()> {
+    let result = asset::Entity::update_many()
+        .col_expr(asset::Column::Moderation, Expr::value(moderation))
+        .col_expr(
+            asset::Column::Version,
+            Expr::col(asset::Column::Version).add(1),
+        )
+        .col_expr(asset::Column::UpdatedAt, Expr::value(super::now()))
+        .filter(asset::Column::Id.eq(change.asset_id))
+        .filter(asset::Column::Version.eq(change.base_version))
+        .filter(asset::Column::Moderation.eq(PENDING))
+        .exec(conn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(AppError::Conflict {
+            message: "the proposed asset no longer waits for a decision".to_owned(),
+            current_version: None,
+        });
+    }
+    assets::record(
+        conn,
+        change.asset_id,
+        change.base_version + 1,
+        made,
+        None,
+        None,
+    )
+    .await
+}
+
+/// A moderator publishes a pending change: a new asset becomes public, an update or an
+/// archiving is applied to the asset (only if it is still at the proposed version).
+pub async fn approve(db: &Db, moderator: &Actor, id: Uuid) -> AppResult<pending_change::Model> {
+    moderator.require_moderator()?;
+    let txn = db.write.begin().await?;
+    let change = undecided(&txn, id).await?;
+    if change.action == "create" {
+        settle_new_asset(&txn, &change, APPROVED, &Made::by("approve", moderator)).await?;
+    } else {
+        let current = asset::Entity::find_by_id(change.asset_id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::NotFound("asset"))?;
+        if current.version != change.base_version {
+            return Err(AppError::Conflict {
+                message: format!(
+                    "the asset changed since this edit was proposed (it was version {}, it is {} now): reject it and ask for the edit again",
+                    change.base_version, current.version
+                ),
+                current_version: Some(current.version),
+            });
+        }
+        let before = Snapshot::of(&txn, &current).await?;
+        let after = Snapshot::from_json(&change.after)?;
+        let action = if change.action == "archive" {
+            "archive"
+        } else {
+            "update"
+        };
+        assets::write_snapshot(
+            &txn,
+            moderator,
+            change.asset_id,
+            change.base_version,
+            &before,
+            &after,
+            &Made {
+                action,
+                actor_id: &change.proposed_by_id,
+                actor_name: &change.proposed_by_name,
+                approved_by: Some(&moderator.name),
+            },
+        )
+        .await?;
+    }
+    let decided = decide(&txn, moderator, id, APPROVED, None).await?;
+    txn.commit().await?;
+    Ok(decided)
+}
+
+/// A moderator turns a pending change down, saying why; a proposed new asset is then
+/// rejected too (it stays unpublished, and in the history).
+pub async fn reject(
+    db: &Db,
+    moderator: &Actor,
+    id: Uuid,
+    reason: Text,
+) -> AppResult<pending_change::Model> {
+    moderator.require_moderator()?;
+    let txn = db.write.begin().await?;
+    let change = undecided(&txn, id).await?;
+    if change.action == "create" {
+        settle_new_asset(&txn, &change, REJECTED, &Made::by("reject", moderator)).await?;
+    }
+    let decided = decide(&txn, moderator, id, REJECTED, Some(reason.into_string())).await?;
+    txn.commit().await?;
+    Ok(decided)
+}
