@@ -45,8 +45,15 @@ def psql(sql, db_url=PG_ADMIN):
 class Server:
     def __init__(self, db_url, log_path):
         self.db_url, self.log_path, self.proc, self.port = db_url, log_path, None, None
+        self.token = None
 
     def start(self, timeout=30):
+        if self.token is None:
+            # writes need an API token: issue an admin's (this also migrates the database)
+            self.token = subprocess.run(
+                [BINARY, "--database-url", self.db_url, "token", "create", "--role", "admin",
+                 "--name", "fault injection"],
+                check=True, capture_output=True, text=True).stdout.strip()
         self.port = free_port()
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
@@ -76,7 +83,8 @@ class Server:
     def gql(self, query, variables=None, timeout=10):
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}/graphql", data=body,
-                                     headers={"content-type": "application/json"})
+                                     headers={"content-type": "application/json",
+                                              "authorization": f"Bearer {self.token}"})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return json.loads(resp.read())

@@ -1,4 +1,5 @@
-//! The `assetmap` binary's commands: schema, migrate, import, export; and the demo map.
+//! The `assetmap` binary's commands: schema, migrate, import, export, token; and the demo
+//! map.
 
 use std::process::{Command, Output};
 
@@ -341,4 +342,70 @@ on_both_backends!(
     import_maps_properties_reports_rejections_and_is_all_or_nothing,
     import_and_export_real_open_data,
     migrate_then_demo_map_loads_once,
+    tokens_are_issued_listed_and_revoked_from_the_cli,
 );
+
+/// An administrator issues a token from the command line, the API accepts it, `token
+/// list` shows it without its secret, and `token revoke` stops it at once.
+async fn tokens_are_issued_listed_and_revoked_from_the_cli(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let url = app.database.url.clone();
+    let org = app
+        .data(
+            r#"mutation { createOrganization(input: {name: "Bury Carers"}) { id } }"#,
+            json!({}),
+        )
+        .await["createOrganization"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = assetmap(
+        &["token", "create", "--role", "editor", "--name", "Ann"],
+        &url,
+    );
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("--org"), "{}", stderr(&refused));
+
+    let issued = assetmap(
+        &[
+            "token",
+            "create",
+            "--role",
+            "editor",
+            "--org",
+            &org,
+            "--name",
+            "Ann, Bury Carers",
+        ],
+        &url,
+    );
+    assert!(issued.status.success(), "{}", stderr(&issued));
+    let secret = String::from_utf8_lossy(&issued.stdout).trim().to_owned();
+    assert!(secret.starts_with("amt_"), "{secret}");
+    let me = "{ viewer { name role organizations { id } } }";
+    assert_eq!(
+        app.data_as(Some(&secret), me, json!({})).await["viewer"],
+        json!({"name": "Ann, Bury Carers", "role": "EDITOR", "organizations": [{"id": org}]})
+    );
+
+    let listed = assetmap(&["token", "list"], &url);
+    let listing = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        listing.contains("Ann, Bury Carers") && listing.contains(&org),
+        "{listing}"
+    );
+    assert!(!listing.contains(&secret[4..]), "the secret was listed");
+    let id = listing
+        .lines()
+        .find(|l| l.contains("Ann, Bury Carers"))
+        .and_then(|l| l.split('\t').next())
+        .unwrap()
+        .to_owned();
+    let revoked = assetmap(&["token", "revoke", &id], &url);
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    let body = app.gql_as(Some(&secret), me, json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    assert!(
+        String::from_utf8_lossy(&assetmap(&["token", "list"], &url).stdout).contains("revoked")
+    );
+}
