@@ -807,8 +807,41 @@ async fn concurrent_editors_lose_no_edit(backend: Backend) {
         last["history"].as_array().unwrap().len(),
         1 + accepted.len()
     );
+
+    // all at once from the same version: exactly one wins
+    let version = last["version"].as_i64().unwrap();
+    let barrier = Arc::new(tokio::sync::Barrier::new(EDITORS));
+    let mut racers = Vec::new();
+    for editor in 0..EDITORS {
+        let (app, id, barrier) = (app.clone(), id.clone(), barrier.clone());
+        let token = app.token(Role::Editor, &[org]).await;
+        racers.push(tokio::spawn(async move {
+            barrier.wait().await;
+            app.gql_as(
+                Some(&token),
+                "mutation($id: ID!, $v: Int!, $d: String!) { updateAsset(id: $id, expectedVersion: $v, input: {description: $d}) { version } }",
+                json!({"id": id, "v": version, "d": format!("racer {editor}")}),
+            )
+            .await
+        }));
+    }
+    let (mut winners, mut losers) = (0, 0);
+    for racer in racers {
+        let response = racer.await.unwrap();
+        if response.get("errors").is_none() {
+            winners += 1;
+        } else {
+            assert_eq!(code(&response["errors"][0]), "CONFLICT", "{response}");
+            assert_eq!(
+                response["errors"][0]["extensions"]["currentVersion"],
+                version + 1
+            );
+            losers += 1;
+        }
+    }
+    assert_eq!((winners, losers), (1, EDITORS - 1));
     println!(
-        "[{backend:?}] concurrent editors: {EDITORS} editors x {EDITS_EACH} edits: {} accepted, {conflicts} refused with CONFLICT and retried, 0 lost",
+        "[{backend:?}] concurrent editors: {EDITORS} editors x {EDITS_EACH} edits: {} accepted, {conflicts} refused with CONFLICT and retried, 0 lost; {EDITORS} at once on one version: {winners} winner, {losers} CONFLICT",
         accepted.len()
     );
 }
