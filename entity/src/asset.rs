@@ -34,6 +34,18 @@ pub struct Model {
     pub last_verified_at: Option<DateTimeUtc>,
     /// Who confirmed it: the actor's name.
     pub last_verified_by: Option<String>,
+    /// OpenStreetMap `opening_hours` text, validated.
+    pub opening_hours: Option<String>,
+    /// Accessibility features as bits (see `domain::listing::Accessibility`).
+    pub accessibility: i64,
+    /// Free to use; null when not known.
+    pub free: Option<bool>,
+    pub cost_note: Option<String>,
+    pub min_age: Option<i32>,
+    pub max_age: Option<i32>,
+    /// People (health champions): the exact point, never shown to the public, which sees
+    /// `geometry`, an approximate one.
+    pub exact_geometry: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

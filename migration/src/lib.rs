@@ -12,6 +12,7 @@ mod m20261121_000001_create_tables;
 mod m20261121_000002_seed_categories;
 mod m20261122_000003_rtree_pieces;
 mod m20261122_000004_trust;
+mod m20261122_000005_link_worker;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_seed_categories::Migration),
             Box::new(m20261122_000003_rtree_pieces::Migration),
             Box::new(m20261122_000004_trust::Migration),
+            Box::new(m20261122_000005_link_worker::Migration),
         ]
     }
 }

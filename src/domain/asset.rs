@@ -108,6 +108,17 @@ pub fn parse_slug(value: &str) -> AppResult<String> {
     }
 }
 
+/// What a link worker checks: opening hours, accessibility, cost and ages.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Details {
+    pub opening_hours: Option<crate::domain::hours::Hours>,
+    pub accessibility: Vec<crate::domain::listing::Accessibility>,
+    /// Free to use; None when not known.
+    pub free: Option<bool>,
+    pub cost_note: Option<Text>,
+    pub ages: crate::domain::listing::AgeRange,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewAsset {
     pub kind: AssetKind,
@@ -118,6 +129,7 @@ pub struct NewAsset {
     pub categories: Vec<String>,
     pub organization_id: Option<Uuid>,
     pub contact: Contact,
+    pub details: Details,
 }
 
 impl NewAsset {
@@ -143,6 +155,7 @@ impl NewAsset {
             categories: dedup_categories(categories)?,
             organization_id,
             contact,
+            details: Details::default(),
         })
     }
 }
@@ -179,6 +192,12 @@ pub struct AssetPatch {
     pub website: Option<Option<Text>>,
     pub email: Option<Option<Text>>,
     pub phone: Option<Option<Text>>,
+    pub opening_hours: Option<Option<crate::domain::hours::Hours>>,
+    pub accessibility: Option<Vec<crate::domain::listing::Accessibility>>,
+    pub free: Option<Option<bool>>,
+    pub cost_note: Option<Option<Text>>,
+    pub min_age: Option<Option<i32>>,
+    pub max_age: Option<Option<i32>>,
 }
 
 #[cfg(test)]

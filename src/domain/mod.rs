@@ -3,7 +3,10 @@
 
 pub mod asset;
 pub mod geometry;
+pub mod hours;
 pub mod kind;
+pub mod listing;
+pub mod people;
 pub mod search;
 pub mod validity;
 

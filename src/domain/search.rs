@@ -154,6 +154,14 @@ pub struct AssetFilter {
     pub kinds: Vec<AssetKind>,
     pub categories: Vec<String>,
     pub text: Option<String>,
+    /// Accessibility features required, as bits; 0 for none.
+    pub accessibility: i64,
+    pub free: Option<bool>,
+    pub age: Option<i32>,
+    pub verified_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Open at this time (checked against each asset's hours after the search).
+    pub open_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub include_unknown_hours: bool,
 }
 
 impl AssetFilter {
@@ -188,6 +196,7 @@ impl AssetFilter {
             kinds,
             categories,
             text,
+            ..Self::default()
         })
     }
 }

@@ -3,12 +3,16 @@
 use async_graphql::{Context, ID, MaybeUndefined, Object};
 
 use super::trust::{self, PendingChange};
+use super::types::AccessibilityFeature;
 use super::types::{
     Asset, CreateAssetInput, CreateOrganizationInput, Organization, UpdateAssetInput, parse_id,
 };
 use crate::db::Db;
-use crate::domain::asset::{Contact, parse_email};
+use crate::domain::asset::{Contact, Details, parse_email};
+use crate::domain::hours::Hours;
+use crate::domain::listing::{Accessibility, AgeRange};
 use crate::domain::{AssetKind, AssetPatch, NewAsset, Text, ValidGeometry};
+use crate::error::AppError;
 use crate::error::AppResult;
 use crate::service;
 
@@ -31,7 +35,39 @@ fn patch_text(
     }
 }
 
+fn hours(v: Option<&str>) -> AppResult<Option<Hours>> {
+    v.map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(Hours::parse)
+        .transpose()
+}
+
+fn features(v: Vec<AccessibilityFeature>) -> Vec<Accessibility> {
+    v.into_iter().map(Into::into).collect()
+}
+
+fn patch_value<T: Clone>(v: &MaybeUndefined<T>) -> Option<Option<T>> {
+    match v {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(x) => Some(Some(x.clone())),
+    }
+}
+
 fn new_asset(input: CreateAssetInput) -> AppResult<NewAsset> {
+    let details = Details {
+        opening_hours: hours(input.opening_hours.as_deref())?,
+        accessibility: features(input.accessibility.clone().unwrap_or_default()),
+        free: input.free,
+        cost_note: text("costNote", input.cost_note.as_deref())?,
+        ages: AgeRange::new(input.min_age, input.max_age)?,
+    };
+    let mut new = new_asset_core(input)?;
+    new.details = details;
+    Ok(new)
+}
+
+fn new_asset_core(input: CreateAssetInput) -> AppResult<NewAsset> {
     let kind = AssetKind::from(input.kind);
     let geometry = ValidGeometry::parse(&input.geometry.0)?;
     let organization_id = input
@@ -58,6 +94,16 @@ fn new_asset(input: CreateAssetInput) -> AppResult<NewAsset> {
             phone: text("phone", input.phone.as_deref())?,
         },
     )
+}
+
+fn patch_age(field: &'static str, v: &MaybeUndefined<i32>) -> AppResult<Option<Option<i32>>> {
+    match patch_value(v) {
+        Some(Some(age)) if !(0..=AgeRange::OLDEST).contains(&age) => Err(AppError::invalid(
+            field,
+            format!("{field} is 0 to {}", AgeRange::OLDEST),
+        )),
+        other => Ok(other),
+    }
 }
 
 fn patch(input: UpdateAssetInput) -> AppResult<AssetPatch> {
@@ -94,6 +140,16 @@ fn patch(input: UpdateAssetInput) -> AppResult<AssetPatch> {
         website: patch_text("website", &input.website, Text::FIELD_MAX)?,
         email,
         phone: patch_text("phone", &input.phone, Text::FIELD_MAX)?,
+        opening_hours: match &input.opening_hours {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(t) => Some(hours(Some(t))?),
+        },
+        accessibility: input.accessibility.map(features),
+        free: patch_value(&input.free),
+        cost_note: patch_text("costNote", &input.cost_note, Text::FIELD_MAX)?,
+        min_age: patch_age("minAge", &input.min_age)?,
+        max_age: patch_age("maxAge", &input.max_age)?,
     })
 }
 

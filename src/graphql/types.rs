@@ -37,6 +37,37 @@ pub enum AssetKind {
     HealthChampion,
 }
 
+/// Accessibility features, a fixed and documented set. A filter on them requires every
+/// listed feature.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::listing::Accessibility")]
+pub enum AccessibilityFeature {
+    /// Level or ramped entrance and routes inside: no steps.
+    StepFreeAccess,
+    /// A toilet for wheelchair users.
+    AccessibleToilet,
+    /// An induction loop for hearing aids.
+    HearingLoop,
+    /// A quiet room or space to step away to.
+    QuietSpace,
+    /// Staff trained and a setting adapted for people living with dementia.
+    DementiaFriendly,
+    /// A Changing Places toilet: hoist, adult changing bench, room for two carers.
+    ChangingPlaces,
+    /// Somewhere to sit down, inside or along the route.
+    Seating,
+    /// Blue badge or accessible parking close by.
+    AccessibleParking,
+    /// British Sign Language interpretation available.
+    BslInterpretation,
+    /// Information in large print.
+    LargePrint,
+    /// Assistance dogs welcome.
+    AssistanceDogsWelcome,
+    /// A lift to every floor used.
+    Lift,
+}
+
 /// Whether an asset is listed. Archived assets never appear in searches but can still be
 /// fetched by id, so clients holding one learn that it is gone.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -61,6 +92,15 @@ pub fn parse_id(field: &'static str, id: &ID) -> AppResult<Uuid> {
 pub struct Asset(pub asset::Model);
 
 impl Asset {
+    fn hours(&self) -> AppResult<Option<crate::domain::hours::Hours>> {
+        self.0
+            .opening_hours
+            .as_deref()
+            .map(crate::domain::hours::Hours::parse)
+            .transpose()
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("stored opening hours do not parse")))
+    }
+
     /// History and pending changes are for the asset's own editors and moderators.
     fn require_member(&self, ctx: &Context<'_>) -> AppResult<()> {
         let actor = super::trust::actor(ctx)?;
@@ -101,10 +141,70 @@ impl Asset {
     }
 
     /// The asset's geometry as an RFC 7946 GeoJSON object, (longitude, latitude), WGS84.
-    async fn geometry(&self) -> async_graphql::Result<GeoJson> {
-        serde_json::from_str(&self.0.geometry)
+    /// For people (HEALTH_CHAMPION) it is the centre of a grid cell about 1 km across,
+    /// never where they are, except for their own organization's editors and moderators.
+    async fn geometry(&self, ctx: &Context<'_>) -> async_graphql::Result<GeoJson> {
+        let text = match &self.0.exact_geometry {
+            Some(exact) if super::trust::principal(ctx).sees(self.0.organization_id) => exact,
+            _ => &self.0.geometry,
+        };
+        serde_json::from_str(text)
             .map(GeoJson)
             .map_err(|e| AppError::Internal(e.into()).into())
+    }
+
+    /// When it is open, in OpenStreetMap `opening_hours` syntax
+    /// (<https://wiki.openstreetmap.org/wiki/Key:opening_hours>), in UK time; `PH` means
+    /// the bank holidays of England and Wales. Null when not known.
+    async fn opening_hours(&self) -> Option<&str> {
+        self.0.opening_hours.as_deref()
+    }
+
+    /// Whether it is open at `at` (default now). Null when its hours are not known: an
+    /// asset with no hours is neither open nor closed.
+    async fn is_open(&self, at: Option<DateTime<Utc>>) -> async_graphql::Result<Option<bool>> {
+        Ok(self
+            .hours()?
+            .map(|h| h.is_open(at.unwrap_or_else(crate::service::now))))
+    }
+
+    /// The first time at or after `after` (default now) when it is open, within a year.
+    /// Null when its hours are not known or it does not open within a year.
+    async fn next_open(
+        &self,
+        after: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        Ok(self
+            .hours()?
+            .and_then(|h| h.next_open(after.unwrap_or_else(crate::service::now))))
+    }
+
+    /// Its accessibility features.
+    async fn accessibility(&self) -> Vec<AccessibilityFeature> {
+        crate::domain::listing::Accessibility::from_mask(self.0.accessibility)
+            .into_iter()
+            .map(AccessibilityFeature::from)
+            .collect()
+    }
+
+    /// Free to use; null when not known.
+    async fn free(&self) -> Option<bool> {
+        self.0.free
+    }
+
+    /// What it costs, in words ("£2 a session, carers free").
+    async fn cost_note(&self) -> Option<&str> {
+        self.0.cost_note.as_deref()
+    }
+
+    /// The youngest age it is for, in years; null for no lower limit.
+    async fn min_age(&self) -> Option<i32> {
+        self.0.min_age
+    }
+
+    /// The oldest age it is for, in years; null for no upper limit.
+    async fn max_age(&self) -> Option<i32> {
+        self.0.max_age
     }
 
     /// Needs-and-interests categories, by slug.
@@ -363,7 +463,10 @@ fn page_info(page: &Page) -> PageInfo {
         has_next_page: page.has_next,
         has_previous_page: page.has_previous,
         start_cursor: page.items.first().map(|(_, h)| h.cursor().encode()),
-        end_cursor: page.items.last().map(|(_, h)| h.cursor().encode()),
+        end_cursor: page
+            .resume_after
+            .or_else(|| page.items.last().map(|(_, h)| h.cursor()))
+            .map(|c| c.encode()),
     }
 }
 
@@ -451,11 +554,26 @@ pub struct AssetFilterInput {
     pub categories: Option<Vec<String>>,
     /// Case-insensitive words that the name or description contains.
     pub text: Option<String>,
+    /// Has every one of these accessibility features.
+    pub accessibility: Option<Vec<AccessibilityFeature>>,
+    /// true: free to use; false: known to cost something.
+    pub free: Option<bool>,
+    /// For someone of this age (assets with no age limits match any age).
+    pub age: Option<i32>,
+    /// Confirmed right by its editors (`verifyAsset`) within this many days (1 to 3650).
+    pub verified_within_days: Option<i32>,
+    /// Open at this time. Assets with no known hours are left out unless
+    /// `includeUnknownHours` is true.
+    pub open_at: Option<DateTime<Utc>>,
+    /// Open now (the same as `openAt` with the current time).
+    pub open_now: Option<bool>,
+    /// With `openAt` or `openNow`: keep assets whose hours are not known (default false).
+    pub include_unknown_hours: Option<bool>,
 }
 
 impl AssetFilterInput {
     pub fn into_domain(self) -> AppResult<domain::AssetFilter> {
-        domain::AssetFilter::new(
+        let mut filter = domain::AssetFilter::new(
             self.kinds
                 .unwrap_or_default()
                 .into_iter()
@@ -463,7 +581,42 @@ impl AssetFilterInput {
                 .collect(),
             self.categories.unwrap_or_default(),
             self.text,
-        )
+        )?;
+        let features: Vec<crate::domain::listing::Accessibility> = self
+            .accessibility
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        filter.accessibility = crate::domain::listing::Accessibility::mask(&features);
+        filter.free = self.free;
+        filter.age = self
+            .age
+            .map(crate::domain::listing::AgeRange::check_age)
+            .transpose()?;
+        if let Some(days) = self.verified_within_days {
+            if !(1..=3650).contains(&days) {
+                return Err(AppError::invalid(
+                    "verifiedWithinDays",
+                    "verifiedWithinDays is 1 to 3650",
+                ));
+            }
+            filter.verified_since =
+                Some(crate::service::now() - chrono::Duration::days(i64::from(days)));
+        }
+        filter.open_at = match (self.open_at, self.open_now) {
+            (Some(_), Some(true)) => {
+                return Err(AppError::invalid(
+                    "openNow",
+                    "give openAt or openNow, not both",
+                ));
+            }
+            (Some(at), _) => Some(at),
+            (None, Some(true)) => Some(crate::service::now()),
+            (None, _) => None,
+        };
+        filter.include_unknown_hours = self.include_unknown_hours.unwrap_or(false);
+        Ok(filter)
     }
 }
 
@@ -492,6 +645,19 @@ pub struct CreateAssetInput {
     pub email: Option<String>,
     /// Telephone number, up to 500 characters.
     pub phone: Option<String>,
+    /// OpenStreetMap `opening_hours` syntax, e.g. `Mo-Fr 09:30-12:00,13:30-16:00; PH off`
+    /// (UK time; `PH`: bank holidays of England and Wales). Up to 500 characters.
+    pub opening_hours: Option<String>,
+    /// Accessibility features it has.
+    pub accessibility: Option<Vec<AccessibilityFeature>>,
+    /// Free to use; omit when not known.
+    pub free: Option<bool>,
+    /// What it costs, in words, up to 500 characters.
+    pub cost_note: Option<String>,
+    /// The youngest age it is for (0 to 130).
+    pub min_age: Option<i32>,
+    /// The oldest age it is for (0 to 130, not less than minAge).
+    pub max_age: Option<i32>,
 }
 
 /// A change to an asset: omitted fields stay as they are; `null` clears an optional one.
@@ -519,6 +685,18 @@ pub struct UpdateAssetInput {
     pub email: MaybeUndefined<String>,
     /// Null clears it.
     pub phone: MaybeUndefined<String>,
+    /// OpenStreetMap `opening_hours` syntax; null clears it.
+    pub opening_hours: MaybeUndefined<String>,
+    /// Replaces the accessibility features.
+    pub accessibility: Option<Vec<AccessibilityFeature>>,
+    /// Null: not known.
+    pub free: MaybeUndefined<bool>,
+    /// Null clears it.
+    pub cost_note: MaybeUndefined<String>,
+    /// Null clears it.
+    pub min_age: MaybeUndefined<i32>,
+    /// Null clears it.
+    pub max_age: MaybeUndefined<i32>,
 }
 
 /// A new organization.

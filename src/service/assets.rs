@@ -27,7 +27,8 @@ use super::categories;
 use crate::auth::{Actor, Principal};
 use crate::db::Db;
 use crate::domain::asset::Contact;
-use crate::domain::{AssetKind, AssetPatch, NewAsset, Text, ValidGeometry};
+use crate::domain::listing::{Accessibility, AgeRange};
+use crate::domain::{AssetKind, AssetPatch, NewAsset, Text, ValidGeometry, people};
 use crate::error::{AppError, AppResult};
 use crate::spatial;
 
@@ -55,6 +56,26 @@ pub struct Snapshot {
     pub categories: Vec<String>,
     /// `active` or `archived`.
     pub status: String,
+    #[serde(default)]
+    pub opening_hours: Option<String>,
+    /// Accessibility feature names, in their fixed order.
+    #[serde(default)]
+    pub accessibility: Vec<String>,
+    #[serde(default)]
+    pub free: Option<bool>,
+    #[serde(default)]
+    pub cost_note: Option<String>,
+    #[serde(default)]
+    pub min_age: Option<i32>,
+    #[serde(default)]
+    pub max_age: Option<i32>,
+}
+
+fn feature_names(mask: i64) -> Vec<String> {
+    Accessibility::from_mask(mask)
+        .into_iter()
+        .map(|f| f.name().to_owned())
+        .collect()
 }
 
 impl Snapshot {
@@ -84,6 +105,16 @@ impl Snapshot {
             phone: text(&new.contact.phone),
             categories,
             status: ACTIVE.to_owned(),
+            opening_hours: new
+                .details
+                .opening_hours
+                .as_ref()
+                .map(|h| h.as_str().to_owned()),
+            accessibility: feature_names(Accessibility::mask(&new.details.accessibility)),
+            free: new.details.free,
+            cost_note: text(&new.details.cost_note),
+            min_age: new.details.ages.min,
+            max_age: new.details.ages.max,
         })
     }
 
@@ -101,8 +132,11 @@ impl Snapshot {
             kind: model.kind.clone(),
             name: model.name.clone(),
             description: model.description.clone(),
-            geometry: serde_json::from_str(&model.geometry)
-                .map_err(|e| AppError::Internal(e.into()))?,
+            // for people, the exact point: snapshots are for their own editors only
+            geometry: serde_json::from_str(
+                model.exact_geometry.as_deref().unwrap_or(&model.geometry),
+            )
+            .map_err(|e| AppError::Internal(e.into()))?,
             organization_id: model.organization_id,
             address: model.address.clone(),
             postcode: model.postcode.clone(),
@@ -111,6 +145,12 @@ impl Snapshot {
             phone: model.phone.clone(),
             categories,
             status: model.status.clone(),
+            opening_hours: model.opening_hours.clone(),
+            accessibility: feature_names(model.accessibility),
+            free: model.free,
+            cost_note: model.cost_note.clone(),
+            min_age: model.min_age,
+            max_age: model.max_age,
         })
     }
 
@@ -152,7 +192,44 @@ impl Snapshot {
         if let Some(v) = patch.phone {
             next.phone = text(v);
         }
+        if let Some(v) = patch.opening_hours {
+            next.opening_hours = v.map(|h| h.as_str().to_owned());
+        }
+        if let Some(v) = patch.accessibility {
+            next.accessibility = feature_names(Accessibility::mask(&v));
+        }
+        if let Some(v) = patch.free {
+            next.free = v;
+        }
+        if let Some(v) = patch.cost_note {
+            next.cost_note = text(v);
+        }
+        if let Some(v) = patch.min_age {
+            next.min_age = v;
+        }
+        if let Some(v) = patch.max_age {
+            next.max_age = v;
+        }
+        AgeRange::new(next.min_age, next.max_age)?;
         Ok(next)
+    }
+
+    fn accessibility_mask(&self) -> i64 {
+        let features: Vec<Accessibility> = self
+            .accessibility
+            .iter()
+            .filter_map(|n| Accessibility::from_name(n))
+            .collect();
+        Accessibility::mask(&features)
+    }
+
+    /// The geometry the public sees, and the exact one when they differ (people).
+    fn stored_geometry(&self) -> AppResult<(ValidGeometry, Option<String>)> {
+        let exact = self.valid_geometry()?;
+        let kind = self.asset_kind()?;
+        let public = people::public_geometry(kind, &exact)?.into_owned();
+        let private = people::is_person(kind).then(|| exact.to_geojson_string());
+        Ok((public, private))
     }
 
     fn valid_geometry(&self) -> AppResult<ValidGeometry> {
@@ -239,8 +316,13 @@ pub async fn record(
 }
 
 /// The row for a new asset, without its category links.
-pub fn new_row(id: Uuid, new: &NewAsset, now: chrono::DateTime<chrono::Utc>) -> asset::ActiveModel {
-    let bbox = new.geometry.bbox();
+pub fn new_row(
+    id: Uuid,
+    new: &NewAsset,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<asset::ActiveModel> {
+    let public = people::public_geometry(new.kind, &new.geometry)?;
+    let bbox = public.bbox();
     let text = |t: &Option<Text>| t.as_ref().map(|t| t.as_str().to_owned());
     let Contact {
         address,
@@ -249,12 +331,13 @@ pub fn new_row(id: Uuid, new: &NewAsset, now: chrono::DateTime<chrono::Utc>) -> 
         email,
         phone,
     } = &new.contact;
-    asset::ActiveModel {
+    let details = &new.details;
+    Ok(asset::ActiveModel {
         id: Set(id),
         kind: Set(new.kind.as_str().to_owned()),
         name: Set(new.name.as_str().to_owned()),
         description: Set(text(&new.description)),
-        geometry: Set(new.geometry.to_geojson_string()),
+        geometry: Set(public.to_geojson_string()),
         min_lon: Set(bbox.min().x),
         min_lat: Set(bbox.min().y),
         max_lon: Set(bbox.max().x),
@@ -273,7 +356,17 @@ pub fn new_row(id: Uuid, new: &NewAsset, now: chrono::DateTime<chrono::Utc>) -> 
         moderation: Set(APPROVED.to_owned()),
         last_verified_at: Set(None),
         last_verified_by: Set(None),
-    }
+        opening_hours: Set(details
+            .opening_hours
+            .as_ref()
+            .map(|h| h.as_str().to_owned())),
+        accessibility: Set(Accessibility::mask(&details.accessibility)),
+        free: Set(details.free),
+        cost_note: Set(text(&details.cost_note)),
+        min_age: Set(details.ages.min),
+        max_age: Set(details.ages.max),
+        exact_geometry: Set(people::is_person(new.kind).then(|| new.geometry.to_geojson_string())),
+    })
 }
 
 async fn organization_of(
@@ -397,12 +490,13 @@ pub async fn create(
     let category_ids = categories::resolve(&txn, &new.categories).await?;
     let org = organization_of(&txn, new.organization_id).await?;
     let published = publishes(actor, &[org]);
-    let mut row = new_row(id, &new, super::now());
+    let mut row = new_row(id, &new, super::now())?;
     if !published {
         row.moderation = Set(PENDING.to_owned());
     }
     let model = row.insert(&txn).await?;
-    spatial::index::index(&txn, &[(id, new.geometry.geometry())]).await?;
+    let public = people::public_geometry(new.kind, &new.geometry)?;
+    spatial::index::index(&txn, &[(id, public.geometry())]).await?;
     categories::link(&txn, category_ids.into_iter().map(|c| (id, c))).await?;
     record(
         &txn,
@@ -507,10 +601,11 @@ pub async fn write_snapshot(
     after: &Snapshot,
     made: &Made<'_>,
 ) -> AppResult<asset::Model> {
-    let geometry = after.valid_geometry()?;
+    let (geometry, exact_geometry) = after.stored_geometry()?;
     after
         .asset_kind()?
-        .check_geometry(geometry.geometry_type())?;
+        .check_geometry(after.valid_geometry()?.geometry_type())?;
+    AgeRange::new(after.min_age, after.max_age)?;
     let category_ids = if after.categories == before.categories {
         None
     } else {
@@ -534,6 +629,13 @@ pub async fn write_snapshot(
         email: Set(after.email.clone()),
         phone: Set(after.phone.clone()),
         status: Set(after.status.clone()),
+        opening_hours: Set(after.opening_hours.clone()),
+        accessibility: Set(after.accessibility_mask()),
+        free: Set(after.free),
+        cost_note: Set(after.cost_note.clone()),
+        min_age: Set(after.min_age),
+        max_age: Set(after.max_age),
+        exact_geometry: Set(exact_geometry),
         version: Set(expected_version + 1),
         updated_at: Set(now),
         archived_at: match (before.status == ARCHIVED, after.status == ARCHIVED) {
@@ -557,8 +659,8 @@ pub async fn write_snapshot(
         return Err(refusal(actor, row.as_ref(), expected_version)
             .unwrap_or_else(|| AppError::Internal(anyhow::anyhow!("asset {id} was not written"))));
     }
-    if after.geometry != before.geometry {
-        let old = before.valid_geometry()?;
+    let (old, _) = before.stored_geometry()?;
+    if old != geometry {
         spatial::index::unindex(txn, id, old.geometry()).await?;
         spatial::index::index(txn, &[(id, geometry.geometry())]).await?;
     }

@@ -451,8 +451,12 @@ pub async fn import_into(
                         links.push((id, *c));
                     }
                 }
-                rows.push(assets::new_row(id, &prepared.asset, now));
-                shapes.push((id, prepared.asset.geometry.geometry().clone()));
+                rows.push(assets::new_row(id, &prepared.asset, now)?);
+                let public = crate::domain::people::public_geometry(
+                    prepared.asset.kind,
+                    &prepared.asset.geometry,
+                )?;
+                shapes.push((id, public.geometry().clone()));
                 report.imported += 1;
             }
             Err(err) => report.rejected.push(Rejection {

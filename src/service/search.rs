@@ -18,6 +18,90 @@ pub struct Page {
     pub items: Vec<(asset::Model, Hit)>,
     pub has_next: bool,
     pub has_previous: bool,
+    /// Where the next page starts when that is past the last item: a filtered search
+    /// that stopped scanning before it filled the page.
+    pub resume_after: Option<SearchCursor>,
+}
+
+/// Candidates read per round when a filter runs after the search (opening hours).
+const SCAN_BATCH: u64 = 100;
+/// The most candidates one page reads for such a filter; the page then ends early, with
+/// `hasNextPage` and a cursor to go on from.
+const SCAN_MAX: usize = 2_000;
+
+/// Whether the asset passes the filter's opening-hours test.
+fn open_enough(filter: &AssetFilter, asset: &asset::Model) -> bool {
+    let Some(at) = filter.open_at else {
+        return true;
+    };
+    match asset.opening_hours.as_deref() {
+        None => filter.include_unknown_hours,
+        Some(text) => crate::domain::hours::Hours::parse(text).is_ok_and(|h| h.is_open(at)),
+    }
+}
+
+/// A page of a search whose filter includes opening hours: candidates are read in order,
+/// in batches, and kept when open, until the page is full, the candidates run out, or
+/// `SCAN_MAX` have been read.
+async fn filtered_page(
+    db: &Db,
+    shape: Shape<'_>,
+    filter: &AssetFilter,
+    category_ids: &[Uuid],
+    first: PageSize,
+    after: Option<SearchCursor>,
+) -> AppResult<Page> {
+    let limit = usize::try_from(first.get()).unwrap_or(usize::MAX);
+    let mut kept: Vec<(asset::Model, Hit)> = Vec::new();
+    let mut cursor = after;
+    let mut scanned = 0_usize;
+    let mut exhausted = false;
+    while kept.len() <= limit && !exhausted && scanned < SCAN_MAX {
+        let hits = spatial::search(
+            db,
+            Search {
+                shape,
+                filter,
+                category_ids,
+                after: cursor,
+                limit: SCAN_BATCH,
+            },
+        )
+        .await?;
+        exhausted = (hits.len() as u64) < SCAN_BATCH;
+        let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
+        let mut by_id: HashMap<Uuid, asset::Model> = super::assets::load_ordered(db, &ids)
+            .await?
+            .into_iter()
+            .map(|m| (m.id, m))
+            .collect();
+        for hit in hits {
+            scanned += 1;
+            if kept.len() == limit {
+                // one more that passes tells that a next page exists
+                if by_id.get(&hit.id).is_some_and(|m| open_enough(filter, m)) {
+                    return Ok(Page {
+                        items: kept,
+                        has_next: true,
+                        has_previous: after.is_some(),
+                        resume_after: None,
+                    });
+                }
+            } else if let Some(model) = by_id.remove(&hit.id)
+                && open_enough(filter, &model)
+            {
+                kept.push((model, hit));
+            }
+            cursor = Some(hit.cursor());
+        }
+    }
+    let stopped_early = !exhausted;
+    Ok(Page {
+        items: kept,
+        has_next: stopped_early,
+        has_previous: after.is_some(),
+        resume_after: if stopped_early { cursor } else { None },
+    })
 }
 
 async fn page(
@@ -43,7 +127,23 @@ async fn page(
         items,
         has_next,
         has_previous: after.is_some(),
+        resume_after: None,
     })
+}
+
+async fn run(
+    db: &Db,
+    shape: Shape<'_>,
+    filter: &AssetFilter,
+    category_ids: &[Uuid],
+    first: PageSize,
+    after: Option<SearchCursor>,
+) -> AppResult<Page> {
+    if filter.open_at.is_some() {
+        return filtered_page(db, shape, filter, category_ids, first, after).await;
+    }
+    let hits = spatial::search(db, query(shape, filter, category_ids, first, after)).await?;
+    page(db, hits, first, after).await
 }
 
 /// A page of `first`, plus one to tell whether more follow.
@@ -78,8 +178,7 @@ pub async fn nearby(
 ) -> AppResult<Page> {
     let ids = category_ids(db, &filter).await?;
     let shape = Shape::Near { center, radius };
-    let hits = spatial::search(db, query(shape, &filter, &ids, first, after)).await?;
-    page(db, hits, first, after).await
+    run(db, shape, &filter, &ids, first, after).await
 }
 
 #[tracing::instrument(skip_all)]
@@ -91,8 +190,7 @@ pub async fn in_bbox(
     after: Option<SearchCursor>,
 ) -> AppResult<Page> {
     let ids = category_ids(db, &filter).await?;
-    let hits = spatial::search(db, query(Shape::InBox(bbox), &filter, &ids, first, after)).await?;
-    page(db, hits, first, after).await
+    run(db, Shape::InBox(bbox), &filter, &ids, first, after).await
 }
 
 #[tracing::instrument(skip_all, fields(geo.buffer_m = buffer.get()))]
@@ -109,6 +207,5 @@ pub async fn intersecting(
         geometry: &geometry,
         buffer,
     };
-    let hits = spatial::search(db, query(shape, &filter, &ids, first, after)).await?;
-    page(db, hits, first, after).await
+    run(db, shape, &filter, &ids, first, after).await
 }

@@ -52,7 +52,8 @@ impl Sql {
     }
 
     /// `AND ...` conditions on the `assets a` row: active and published, kinds,
-    /// categories (as ids, children included), text.
+    /// categories (as ids, children included), accessibility, cost, age, verification,
+    /// known hours, text.
     pub fn filter(&mut self, filter: &AssetFilter, category_ids: &[Uuid]) -> &mut Self {
         self.push(" AND a.status = 'active' AND a.moderation = 'approved'");
         if !filter.kinds.is_empty() {
@@ -88,6 +89,29 @@ impl Sql {
                 DbBackend::Postgres => ") LIMIT 1)",
                 _ => "))",
             });
+        }
+        if filter.accessibility != 0 {
+            self.push(" AND (a.accessibility & ")
+                .bind(filter.accessibility)
+                .push(") = ")
+                .bind(filter.accessibility);
+        }
+        if let Some(free) = filter.free {
+            self.push(" AND a.free = ").bind(free);
+        }
+        if let Some(age) = filter.age {
+            self.push(" AND (a.min_age IS NULL OR a.min_age <= ")
+                .bind(age)
+                .push(") AND (a.max_age IS NULL OR a.max_age >= ")
+                .bind(age)
+                .push(")");
+        }
+        if let Some(since) = filter.verified_since {
+            self.push(" AND a.last_verified_at >= ").bind(since);
+        }
+        if filter.open_at.is_some() && !filter.include_unknown_hours {
+            // whether it is open is decided on each candidate's hours, after the search
+            self.push(" AND a.opening_hours IS NOT NULL");
         }
         if let Some(text) = &filter.text {
             let pattern = format!("%{}%", escape_like(&text.to_lowercase()));

@@ -13,5 +13,6 @@ mod cli;
 mod cross_backend;
 mod helpers;
 mod hostile;
+mod link_worker;
 mod search;
 mod trust;
