@@ -21,6 +21,8 @@ pub struct AppConfig {
     pub demo_data: bool,
     /// Whether clients may ask for the schema (GraphiQL needs it).
     pub introspection: bool,
+    /// Days a shortlist stays open.
+    pub shortlist_days: u32,
     pub http: HttpConfig,
 }
 
@@ -74,7 +76,7 @@ impl App {
                 Err(e) => return Err(anyhow::anyhow!("loading demo data: {e:?}")),
             }
         }
-        let schema = graphql::schema(db.clone(), config.introspection);
+        let schema = graphql::schema(db.clone(), config.introspection, config.shortlist_days);
         let router = http::router(schema, db.clone(), &config.http);
         let listener = TcpListener::bind(config.bind)
             .await

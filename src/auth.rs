@@ -2,6 +2,7 @@
 //! only; a request with `Authorization: Bearer <token>` acts as the token's holder, with
 //! the token's role:
 //!
+//! - **link worker**: makes shortlists for residents (and reads, like anyone);
 //! - **editor**: creates and changes assets of the organizations the token names;
 //! - **moderator**: changes any asset, approves or rejects pending changes, restores
 //!   revisions, manages organizations;
@@ -17,6 +18,7 @@ use crate::error::{AppError, AppResult};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
+    LinkWorker,
     Editor,
     Moderator,
     Admin,
@@ -25,6 +27,7 @@ pub enum Role {
 impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::LinkWorker => "link_worker",
             Self::Editor => "editor",
             Self::Moderator => "moderator",
             Self::Admin => "admin",
@@ -33,6 +36,7 @@ impl Role {
 
     pub fn parse(s: &str) -> Option<Self> {
         match s {
+            "link_worker" => Some(Self::LinkWorker),
             "editor" => Some(Self::Editor),
             "moderator" => Some(Self::Moderator),
             "admin" => Some(Self::Admin),

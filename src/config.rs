@@ -83,7 +83,7 @@ pub enum TokenCommand {
 
 #[derive(Debug, Clone, Args)]
 pub struct TokenCreateArgs {
-    /// editor, moderator or admin.
+    /// link_worker, editor, moderator or admin.
     #[arg(long)]
     pub role: String,
     /// For an editor: an organization id it acts for; repeat for several.
@@ -120,6 +120,10 @@ pub struct ServeArgs {
     /// Seconds a client may take to send its request headers.
     #[arg(long, env = "ASSETMAP_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
     pub header_read_timeout_secs: u64,
+    /// Days a shortlist stays open after it is made (1 to 3650).
+    #[arg(long, env = "ASSETMAP_SHORTLIST_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub shortlist_days: u32,
     /// The largest request body accepted, in bytes.
     #[arg(long, env = "ASSETMAP_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,

@@ -46,6 +46,8 @@ pub struct Model {
     /// People (health champions): the exact point, never shown to the public, which sees
     /// `geometry`, an approximate one.
     pub exact_geometry: Option<String>,
+    /// Name, description and category words, for the full-text index.
+    pub search_text: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,3 +15,5 @@ pub mod category;
 pub mod idempotency_key;
 pub mod organization;
 pub mod pending_change;
+pub mod shortlist;
+pub mod shortlist_item;

@@ -13,6 +13,8 @@ mod m20261121_000002_seed_categories;
 mod m20261122_000003_rtree_pieces;
 mod m20261122_000004_trust;
 mod m20261122_000005_link_worker;
+mod m20261122_000006_full_text;
+mod m20261122_000007_shortlists;
 
 pub struct Migrator;
 
@@ -25,6 +27,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_rtree_pieces::Migration),
             Box::new(m20261122_000004_trust::Migration),
             Box::new(m20261122_000005_link_worker::Migration),
+            Box::new(m20261122_000006_full_text::Migration),
+            Box::new(m20261122_000007_shortlists::Migration),
         ]
     }
 }

@@ -26,7 +26,7 @@ ALTER TABLE assets ADD COLUMN last_verified_by TEXT;
 CREATE TABLE api_tokens (
     id BLOB PRIMARY KEY NOT NULL,
     name TEXT NOT NULL,
-    role TEXT NOT NULL CHECK (role IN ('editor', 'moderator', 'admin')),
+    role TEXT NOT NULL CHECK (role IN ('link_worker', 'editor', 'moderator', 'admin')),
     -- SHA-256 of the secret, hex; the secret itself is shown once and never stored
     secret_hash TEXT NOT NULL UNIQUE,
     created_at TEXT NOT NULL,
@@ -94,7 +94,7 @@ ALTER TABLE assets ADD COLUMN last_verified_by text;
 CREATE TABLE api_tokens (
     id uuid PRIMARY KEY,
     name text NOT NULL,
-    role text NOT NULL CHECK (role IN ('editor', 'moderator', 'admin')),
+    role text NOT NULL CHECK (role IN ('link_worker', 'editor', 'moderator', 'admin')),
     secret_hash text NOT NULL UNIQUE,
     created_at timestamptz NOT NULL,
     revoked_at timestamptz

@@ -31,6 +31,7 @@ pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
         bind: serve.bind,
         demo_data: serve.demo_data,
         introspection: serve.introspection,
+        shortlist_days: serve.shortlist_days,
         http: HttpConfig {
             max_body_bytes: serve.max_body_bytes,
             request_timeout: Duration::from_secs(serve.request_timeout_secs),
@@ -197,7 +198,10 @@ pub async fn token(db: &DbArgs, command: &TokenCommand) -> anyhow::Result<()> {
     match command {
         TokenCommand::Create(args) => {
             let role = Role::parse(&args.role).with_context(|| {
-                format!("{:?} is not a role: editor, moderator or admin", args.role)
+                format!(
+                    "{:?} is not a role: link_worker, editor, moderator or admin",
+                    args.role
+                )
             })?;
             let issued = service::tokens::create(&db, &args.name, role, &args.organizations)
                 .await

@@ -159,13 +159,42 @@ pub struct AssetFilter {
     pub free: Option<bool>,
     pub age: Option<i32>,
     pub verified_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Never verified, or not since this time (stale listings).
+    pub not_verified_since: Option<chrono::DateTime<chrono::Utc>>,
     /// Open at this time (checked against each asset's hours after the search).
     pub open_at: Option<chrono::DateTime<chrono::Utc>>,
     pub include_unknown_hours: bool,
 }
 
+/// The words of a text search: letters and digits, lowercased, at most
+/// `AssetFilter::MAX_WORDS`; every word must match (as a word or the start of one).
+pub fn search_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase().chars().take(50).collect())
+        .take(AssetFilter::MAX_WORDS)
+        .collect()
+}
+
+/// What the full-text index holds for an asset.
+pub fn search_text(name: &str, description: Option<&str>, categories: &[String]) -> String {
+    let mut text = String::with_capacity(name.len() + 64);
+    text.push_str(name);
+    text.push('\n');
+    text.push_str(description.unwrap_or(""));
+    text.push('\n');
+    for (i, slug) in categories.iter().enumerate() {
+        if i > 0 {
+            text.push(' ');
+        }
+        text.push_str(&slug.replace('-', " "));
+    }
+    text
+}
+
 impl AssetFilter {
     pub const MAX_TEXT_CHARS: usize = 200;
+    pub const MAX_WORDS: usize = 10;
     pub const MAX_LIST: usize = 50;
 
     pub fn new(
@@ -190,6 +219,14 @@ impl AssetFilter {
             return Err(AppError::invalid(
                 "text",
                 format!("text must be at most {} characters", Self::MAX_TEXT_CHARS),
+            ));
+        }
+        if let Some(t) = &text
+            && search_words(t).is_empty()
+        {
+            return Err(AppError::invalid(
+                "text",
+                "text has no words to search for (letters or digits)",
             ));
         }
         Ok(Self {

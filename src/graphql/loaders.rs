@@ -105,7 +105,8 @@ pub async fn prefetch(ctx: &Context<'_>, assets: &[&asset::Model]) -> async_grap
     ) else {
         return Ok(());
     };
-    if categories.exists() {
+    // a search's reasons name the categories each asset matched
+    if categories.exists() || ctx.look_ahead().field("edges").field("reasons").exists() {
         let ids: Vec<Uuid> = assets.iter().map(|a| a.id).collect();
         let found = by_asset.loader().load(&ids).await?;
         if categories.field("parent").exists() {

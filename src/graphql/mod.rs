@@ -10,6 +10,7 @@ pub mod loaders;
 mod mutation;
 mod query;
 mod scalars;
+mod shortlists;
 mod trust;
 mod types;
 
@@ -38,7 +39,11 @@ pub fn sdl() -> String {
 /// The most directives one field may carry.
 pub const MAX_DIRECTIVES: usize = 5;
 
-pub fn schema(db: Db, introspection: bool) -> AppSchema {
+/// How long shortlists stay open, in days.
+#[derive(Clone, Copy, Debug)]
+pub struct ShortlistDays(pub u32);
+
+pub fn schema(db: Db, introspection: bool, shortlist_days: u32) -> AppSchema {
     let builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription);
     let builder = if introspection {
         builder
@@ -47,6 +52,7 @@ pub fn schema(db: Db, introspection: bool) -> AppSchema {
     };
     builder
         .data(db)
+        .data(ShortlistDays(shortlist_days))
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(MAX_DEPTH)

@@ -304,6 +304,58 @@ impl MutationRoot {
         Ok(Organization(service::organizations::create(db, new).await?))
     }
 
+    /// Makes a shortlist of 1 to 20 listed assets, with an optional note (up to 1 000
+    /// characters), for a resident; returns its code. Link workers, editors, moderators
+    /// and admins. A shortlist must hold no personal data: there is no field for a name,
+    /// NHS number, address or phone number, and a note that looks like it holds one is
+    /// refused (`INVALID_INPUT`). It expires after the days the server is configured with
+    /// (90 by default).
+    async fn create_shortlist(
+        &self,
+        ctx: &Context<'_>,
+        asset_ids: Vec<ID>,
+        note: Option<String>,
+    ) -> async_graphql::Result<super::shortlists::Shortlist> {
+        let actor = trust::actor(ctx)?;
+        let db = ctx.data::<Db>()?;
+        let ids = super::shortlists::id_list(&asset_ids)?;
+        let note = service::shortlists::check_note(note.as_deref())?;
+        let days = super::shortlists::days(ctx);
+        let list = service::shortlists::create(db, actor, &ids, note, days).await?;
+        let code = list.code.clone();
+        let (list, assets) = service::shortlists::open(db, &code)
+            .await?
+            .ok_or(crate::error::AppError::NotFound("shortlist"))?;
+        Ok(super::shortlists::Shortlist { list, assets })
+    }
+
+    /// Admins: adds a term to the needs-and-interests taxonomy, optionally under a parent
+    /// (`parentSlug`). The slug is lowercase letters, digits and hyphens, and stays stable.
+    async fn create_category(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+        name: String,
+        parent_slug: Option<String>,
+    ) -> async_graphql::Result<super::types::Category> {
+        let actor = trust::actor(ctx)?;
+        if actor.role != crate::auth::Role::Admin {
+            return Err(
+                crate::error::AppError::forbidden("only an admin may add categories").into(),
+            );
+        }
+        let db = ctx.data::<Db>()?;
+        let slug = crate::domain::asset::parse_slug(&slug)?;
+        let name = Text::parse("name", &name, Text::NAME_MAX)?;
+        let parent = parent_slug
+            .as_deref()
+            .map(crate::domain::asset::parse_slug)
+            .transpose()?;
+        Ok(super::types::Category(
+            service::categories::create(db, &slug, name, parent.as_deref()).await?,
+        ))
+    }
+
     /// Moderators: trusts an organization (its editors' changes publish at once) or
     /// stops trusting it (they wait for a moderator).
     async fn set_organization_trusted(

@@ -201,6 +201,52 @@ impl QueryRoot {
         })
     }
 
+    /// A shortlist by its code (case, spaces and dashes do not matter); null when there is
+    /// none or it has expired. No sign-in needed.
+    async fn shortlist(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+    ) -> async_graphql::Result<Option<super::shortlists::Shortlist>> {
+        let db = ctx.data::<Db>()?;
+        Ok(service::shortlists::open(db, &code)
+            .await?
+            .map(|(list, assets)| super::shortlists::Shortlist { list, assets }))
+    }
+
+    /// Moderators: listings not confirmed (`verifyAsset`) for `olderThanDays` days, or
+    /// never, within `radiusMeters` of `near`, nearest first, to chase up. `first` is 1 to
+    /// 100 (default 20).
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    async fn stale_assets(
+        &self,
+        ctx: &Context<'_>,
+        near: LonLatInput,
+        radius_meters: f64,
+        older_than_days: i32,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<AssetSearchConnection> {
+        trust::principal(ctx).require_moderator()?;
+        let db = ctx.data::<Db>()?;
+        let center = LonLat::new(near.lon, near.lat)?;
+        let radius = Radius::meters(radius_meters)?;
+        if !(1..=3650).contains(&older_than_days) {
+            return Err(AppError::invalid("olderThanDays", "olderThanDays is 1 to 3650").into());
+        }
+        let filter = crate::domain::AssetFilter {
+            not_verified_since: Some(
+                crate::service::now() - chrono::Duration::days(i64::from(older_than_days)),
+            ),
+            ..Default::default()
+        };
+        let first = PageSize::new(first)?;
+        let after = SearchCursor::decode_opt(after.as_deref())?;
+        let page = service::search::nearby(db, center, radius, filter, first, after).await?;
+        prefetch(ctx, &page).await?;
+        Ok(page.into())
+    }
+
     /// The whole needs-and-interests taxonomy, by slug.
     async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Category>> {
         let db = ctx.data::<Db>()?;

@@ -15,6 +15,8 @@ use crate::service;
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(remote = "crate::auth::Role")]
 pub enum Role {
+    /// Makes shortlists for residents (`createShortlist`).
+    LinkWorker,
     /// Creates and changes assets of the organizations the token names.
     Editor,
     /// Changes any asset, approves or rejects pending changes, restores revisions and

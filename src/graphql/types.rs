@@ -1,6 +1,8 @@
 //! Output and input types. Doc comments here become the SDL's descriptions.
 
-use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{
+    ComplexObject, Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject,
+};
 use chrono::{DateTime, Utc};
 use entity::{asset, category, organization};
 use uuid::Uuid;
@@ -9,7 +11,8 @@ use super::loaders::{Cached, CategoriesByAsset, CategoryById, OrganizationById};
 use super::scalars::GeoJson;
 use crate::domain::{self, AssetKind as Kind};
 use crate::error::{AppError, AppResult};
-use crate::service::search::Page;
+use crate::service::search::{Asked, Page};
+use std::sync::Arc;
 
 /// What an asset is. Each kind allows certain geometry types: PARK, GREEN_SPACE and VENUE
 /// a Point, Polygon or MultiPolygon; CYCLE_PATH and WALKING_ROUTE a LineString or
@@ -427,10 +430,138 @@ pub struct PageInfo {
 
 /// An asset in a page of assets.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct AssetEdge {
     pub node: Asset,
     /// Opaque; pass as `after` to continue after this edge.
     pub cursor: String,
+    #[graphql(skip)]
+    pub asked: Arc<Asked>,
+}
+
+#[ComplexObject]
+impl AssetEdge {
+    /// Why this asset matched the search, in words a link worker can pass on.
+    #[graphql(complexity = "5")]
+    async fn reasons(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MatchReason>> {
+        reasons(ctx, &self.node, None, &self.asked).await
+    }
+}
+
+/// What a reason is about.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum MatchReasonKind {
+    /// How far away it is.
+    Distance,
+    /// It is in a category that was asked for.
+    Category,
+    /// It is open at the time asked for (or its hours are not known).
+    Open,
+    /// It has the accessibility features asked for.
+    Accessibility,
+    /// It is free.
+    Free,
+    /// It is for the age asked for.
+    Age,
+    /// Its organization confirmed it recently.
+    Verified,
+    /// Its name, description or categories have the words searched for.
+    Text,
+}
+
+/// One reason a search result matched.
+#[derive(SimpleObject)]
+pub struct MatchReason {
+    pub kind: MatchReasonKind,
+    /// In plain words, e.g. "1.2 km away", "Lunch clubs", "open Mon 23 Nov 10:00".
+    pub detail: String,
+}
+
+fn distance_words(meters: f64) -> String {
+    if meters < 1.0 {
+        "here: the search point is inside it".to_owned()
+    } else if meters < 1_000.0 {
+        format!("{} m away", (meters / 10.0).round() * 10.0)
+    } else {
+        format!("{:.1} km away", meters / 1_000.0)
+    }
+}
+
+async fn reasons(
+    ctx: &Context<'_>,
+    node: &Asset,
+    distance: Option<f64>,
+    asked: &Asked,
+) -> async_graphql::Result<Vec<MatchReason>> {
+    use crate::domain::listing::Accessibility;
+    let filter = &asked.filter;
+    let mut out = Vec::new();
+    let mut say = |kind, detail: String| out.push(MatchReason { kind, detail });
+    if let Some(d) = distance {
+        say(MatchReasonKind::Distance, distance_words(d));
+    }
+    if !asked.category_ids.is_empty() {
+        let loader = ctx.data::<Cached<CategoriesByAsset>>()?;
+        let categories = loader.load_one(node.0.id).await?.unwrap_or_default();
+        let matched: Vec<String> = categories
+            .into_iter()
+            .filter(|c| asked.category_ids.contains(&c.id))
+            .map(|c| c.name)
+            .collect();
+        if !matched.is_empty() {
+            say(MatchReasonKind::Category, matched.join(", "));
+        }
+    }
+    if let Some(at) = filter.open_at {
+        let local = at.with_timezone(&chrono_tz::Europe::London);
+        say(
+            MatchReasonKind::Open,
+            if node.0.opening_hours.is_some() {
+                format!("open {}", local.format("%a %-d %b %H:%M"))
+            } else {
+                "opening hours not known".to_owned()
+            },
+        );
+    }
+    if filter.accessibility != 0 {
+        let names: Vec<String> = Accessibility::from_mask(filter.accessibility)
+            .into_iter()
+            .map(|f| f.name().to_lowercase().replace('_', " "))
+            .collect();
+        say(MatchReasonKind::Accessibility, names.join(", "));
+    }
+    if filter.free == Some(true) {
+        say(MatchReasonKind::Free, "free".to_owned());
+    }
+    if let Some(age) = filter.age {
+        say(
+            MatchReasonKind::Age,
+            match (node.0.min_age, node.0.max_age) {
+                (None, None) => format!("open to all ages, {age} included"),
+                (Some(lo), None) => format!("for {lo} and over"),
+                (None, Some(hi)) => format!("for {hi} and under"),
+                (Some(lo), Some(hi)) => format!("for ages {lo} to {hi}"),
+            },
+        );
+    }
+    if filter.verified_since.is_some()
+        && let Some(at) = node.0.last_verified_at
+    {
+        say(
+            MatchReasonKind::Verified,
+            format!("confirmed by its organisers on {}", at.format("%-d %b %Y")),
+        );
+    }
+    if let Some(text) = &filter.text {
+        say(
+            MatchReasonKind::Text,
+            format!(
+                "mentions {}",
+                crate::domain::search::search_words(text).join(", ")
+            ),
+        );
+    }
+    Ok(out)
 }
 
 /// A page of assets.
@@ -442,6 +573,7 @@ pub struct AssetConnection {
 
 /// An asset in a page of search results, with its distance.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct AssetSearchEdge {
     pub node: Asset,
     /// Opaque; pass as `after` to continue after this edge.
@@ -449,6 +581,19 @@ pub struct AssetSearchEdge {
     /// Geodesic distance in metres on the WGS84 ellipsoid from the query point or
     /// geometry to the nearest point of the asset's geometry; 0 inside a polygon.
     pub distance_meters: f64,
+    #[graphql(skip)]
+    pub asked: Arc<Asked>,
+}
+
+#[ComplexObject]
+impl AssetSearchEdge {
+    /// Why this asset matched the search, in words a link worker can pass on: the
+    /// distance, the categories it is in that were asked for, open at the time asked,
+    /// the accessibility features asked for, and so on.
+    #[graphql(complexity = "5")]
+    async fn reasons(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<MatchReason>> {
+        reasons(ctx, &self.node, Some(self.distance_meters), &self.asked).await
+    }
 }
 
 /// A page of search results, nearest first.
@@ -481,6 +626,7 @@ impl From<Page> for AssetSearchConnection {
                     node: Asset(model),
                     cursor: hit.cursor().encode(),
                     distance_meters: hit.distance,
+                    asked: page.asked.clone(),
                 })
                 .collect(),
             page_info,
@@ -498,6 +644,7 @@ impl From<Page> for AssetConnection {
                 .map(|(model, hit)| AssetEdge {
                     node: Asset(model),
                     cursor: hit.cursor().encode(),
+                    asked: page.asked.clone(),
                 })
                 .collect(),
             page_info,
@@ -552,7 +699,9 @@ pub struct AssetFilterInput {
     pub kinds: Option<Vec<AssetKind>>,
     /// Any of these category slugs; a parent category also matches its children.
     pub categories: Option<Vec<String>>,
-    /// Case-insensitive words that the name or description contains.
+    /// Words to find in the name, description or categories, through the full-text index
+    /// (English stemming: "walk" finds "walking"; each word also matches as the start of
+    /// a longer one). Every word must match. Up to 200 characters, 10 words.
     pub text: Option<String>,
     /// Has every one of these accessibility features.
     pub accessibility: Option<Vec<AccessibilityFeature>>,

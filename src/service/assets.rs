@@ -28,6 +28,7 @@ use crate::auth::{Actor, Principal};
 use crate::db::Db;
 use crate::domain::asset::Contact;
 use crate::domain::listing::{Accessibility, AgeRange};
+use crate::domain::search::search_text;
 use crate::domain::{AssetKind, AssetPatch, NewAsset, Text, ValidGeometry, people};
 use crate::error::{AppError, AppResult};
 use crate::spatial;
@@ -366,6 +367,11 @@ pub fn new_row(
         min_age: Set(details.ages.min),
         max_age: Set(details.ages.max),
         exact_geometry: Set(people::is_person(new.kind).then(|| new.geometry.to_geojson_string())),
+        search_text: Set(search_text(
+            new.name.as_str(),
+            new.description.as_ref().map(Text::as_str),
+            &new.categories,
+        )),
     })
 }
 
@@ -636,6 +642,11 @@ pub async fn write_snapshot(
         min_age: Set(after.min_age),
         max_age: Set(after.max_age),
         exact_geometry: Set(exact_geometry),
+        search_text: Set(search_text(
+            &after.name,
+            after.description.as_deref(),
+            &after.categories,
+        )),
         version: Set(expected_version + 1),
         updated_at: Set(now),
         archived_at: match (before.status == ARCHIVED, after.status == ARCHIVED) {

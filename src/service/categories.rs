@@ -120,3 +120,47 @@ pub async fn link(
     }
     Ok(())
 }
+
+/// Adds a term to the taxonomy (admins). Its slug must be new; a parent, if named, must
+/// exist and be a top-level term (the taxonomy is two levels deep).
+pub async fn create(
+    db: &crate::db::Db,
+    slug: &str,
+    name: crate::domain::Text,
+    parent: Option<&str>,
+) -> AppResult<category::Model> {
+    use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+    let txn = db.write.begin().await?;
+    let all = list(&txn).await?;
+    if all.iter().any(|c| c.slug == slug) {
+        return Err(AppError::invalid(
+            "slug",
+            format!("there is already a category {slug:?}"),
+        ));
+    }
+    let parent_id = match parent {
+        None => None,
+        Some(p) => {
+            let found = all.iter().find(|c| c.slug == p).ok_or_else(|| {
+                AppError::invalid("parentSlug", format!("{p:?} is not a category"))
+            })?;
+            if found.parent_id.is_some() {
+                return Err(AppError::invalid(
+                    "parentSlug",
+                    format!("{p:?} is itself under another category: name a top-level one"),
+                ));
+            }
+            Some(found.id)
+        }
+    };
+    let created = category::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        slug: Set(slug.to_owned()),
+        name: Set(name.into_string()),
+        parent_id: Set(parent_id),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}

@@ -8,6 +8,7 @@
 //! - `demo`: the Greater Manchester demo map, loaded once
 //! - `tokens`: API tokens, issued and revoked from the CLI, checked on each request
 //! - `moderation`: pending changes, approved or rejected by moderators
+//! - `shortlists`: what a link worker hands a resident, by code
 
 pub mod assets;
 pub mod categories;
@@ -17,6 +18,7 @@ pub mod import;
 pub mod moderation;
 pub mod organizations;
 pub mod search;
+pub mod shortlists;
 pub mod tokens;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -1,6 +1,7 @@
 //! Paged spatial searches: the spatial seam finds and orders ids, this loads the assets.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use entity::asset;
 use uuid::Uuid;
@@ -21,6 +22,15 @@ pub struct Page {
     /// Where the next page starts when that is past the last item: a filtered search
     /// that stopped scanning before it filled the page.
     pub resume_after: Option<SearchCursor>,
+    /// What was asked for, to say why each result matched.
+    pub asked: Arc<Asked>,
+}
+
+/// A search's filter with its categories as ids (children included).
+#[derive(Debug, Default)]
+pub struct Asked {
+    pub filter: AssetFilter,
+    pub category_ids: Vec<Uuid>,
 }
 
 /// Candidates read per round when a filter runs after the search (opening hours).
@@ -85,6 +95,7 @@ async fn filtered_page(
                         has_next: true,
                         has_previous: after.is_some(),
                         resume_after: None,
+                        asked: Arc::default(),
                     });
                 }
             } else if let Some(model) = by_id.remove(&hit.id)
@@ -101,6 +112,7 @@ async fn filtered_page(
         has_next: stopped_early,
         has_previous: after.is_some(),
         resume_after: if stopped_early { cursor } else { None },
+        asked: Arc::default(),
     })
 }
 
@@ -128,6 +140,7 @@ async fn page(
         has_next,
         has_previous: after.is_some(),
         resume_after: None,
+        asked: Arc::default(),
     })
 }
 
@@ -139,11 +152,17 @@ async fn run(
     first: PageSize,
     after: Option<SearchCursor>,
 ) -> AppResult<Page> {
-    if filter.open_at.is_some() {
-        return filtered_page(db, shape, filter, category_ids, first, after).await;
-    }
-    let hits = spatial::search(db, query(shape, filter, category_ids, first, after)).await?;
-    page(db, hits, first, after).await
+    let mut page = if filter.open_at.is_some() {
+        filtered_page(db, shape, filter, category_ids, first, after).await?
+    } else {
+        let hits = spatial::search(db, query(shape, filter, category_ids, first, after)).await?;
+        page(db, hits, first, after).await?
+    };
+    page.asked = Arc::new(Asked {
+        filter: filter.clone(),
+        category_ids: category_ids.to_vec(),
+    });
+    Ok(page)
 }
 
 /// A page of `first`, plus one to tell whether more follow.

@@ -48,10 +48,10 @@ pub async fn create(db: &Db, name: &str, role: Role, organizations: &[Uuid]) -> 
                 "an editor's token names the organizations it acts for (--org)",
             ));
         }
-        Role::Moderator | Role::Admin if !organizations.is_empty() => {
+        Role::Moderator | Role::Admin | Role::LinkWorker if !organizations.is_empty() => {
             return Err(AppError::invalid(
                 "org",
-                "moderators and admins act for every organization: give no --org",
+                "only editors act for organizations: give no --org",
             ));
         }
         _ => {}

@@ -53,7 +53,7 @@ impl Sql {
 
     /// `AND ...` conditions on the `assets a` row: active and published, kinds,
     /// categories (as ids, children included), accessibility, cost, age, verification,
-    /// known hours, text.
+    /// known hours, and the words of `text` through each backend's full-text index.
     pub fn filter(&mut self, filter: &AssetFilter, category_ids: &[Uuid]) -> &mut Self {
         self.push(" AND a.status = 'active' AND a.moderation = 'approved'");
         if !filter.kinds.is_empty() {
@@ -109,17 +109,33 @@ impl Sql {
         if let Some(since) = filter.verified_since {
             self.push(" AND a.last_verified_at >= ").bind(since);
         }
+        if let Some(before) = filter.not_verified_since {
+            self.push(" AND (a.last_verified_at IS NULL OR a.last_verified_at < ")
+                .bind(before)
+                .push(")");
+        }
         if filter.open_at.is_some() && !filter.include_unknown_hours {
             // whether it is open is decided on each candidate's hours, after the search
             self.push(" AND a.opening_hours IS NOT NULL");
         }
         if let Some(text) = &filter.text {
-            let pattern = format!("%{}%", escape_like(&text.to_lowercase()));
-            self.push(" AND (lower(a.name) LIKE ");
-            self.bind(pattern.clone());
-            self.push(" ESCAPE '\\' OR lower(coalesce(a.description, '')) LIKE ");
-            self.bind(pattern);
-            self.push(" ESCAPE '\\')");
+            let words = crate::domain::search::search_words(text);
+            match self.backend {
+                DbBackend::Postgres => {
+                    let query: Vec<String> = words.iter().map(|w| format!("{w}:*")).collect();
+                    self.push(
+                        " AND to_tsvector('english', a.search_text) @@ to_tsquery('english', ",
+                    )
+                    .bind(query.join(" & "))
+                    .push(")");
+                }
+                _ => {
+                    let query: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
+                    self.push(" AND a.seq IN (SELECT rowid FROM asset_fts WHERE asset_fts MATCH ")
+                        .bind(query.join(" "))
+                        .push(")");
+                }
+            }
         }
         self
     }
@@ -127,17 +143,6 @@ impl Sql {
     pub fn build(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
     }
-}
-
-fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -152,10 +157,5 @@ mod tests {
         let mut lite = Sql::new(DbBackend::Sqlite);
         lite.push("a = ").bind(1);
         assert_eq!(lite.build().sql, "a = ?");
-    }
-
-    #[test]
-    fn like_wildcards_are_escaped() {
-        assert_eq!(escape_like("50%_off\\"), "50\\%\\_off\\\\");
     }
 }

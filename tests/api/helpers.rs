@@ -165,6 +165,7 @@ impl TestApp {
             bind: "127.0.0.1:0".parse().expect("address"),
             demo_data: false,
             introspection: true,
+            shortlist_days: 90,
             http: assetmap::http::HttpConfig {
                 // tests send bursts from one address; the limiter has tests of its own
                 rate_limit_per_second: 0,

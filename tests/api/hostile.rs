@@ -521,6 +521,7 @@ async fn shutdown_finishes_requests_in_flight() {
         bind: "127.0.0.1:0".parse().unwrap(),
         demo_data: false,
         introspection: true,
+        shortlist_days: 90,
         http: assetmap::http::HttpConfig::default(),
     })
     .await

@@ -337,7 +337,233 @@ async fn people_are_shown_only_approximately(backend: Backend) {
     assert_eq!(moved["coordinates"], json!([-2.2275, 53.485]));
 }
 
+/// Words are found through each backend's own text index, in names, descriptions and
+/// categories, with stemming, combined with the spatial search and the other filters; each
+/// result says why it matched.
+async fn full_text_with_reasons(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create(&app, json!({"kind": "COMMUNITY_GROUP", "name": "Tuesday walkers", "geometry": near(1),
+        "description": "Gentle walks around the canal for beginners", "categories": ["walking"], "free": true}))
+    .await;
+    create(
+        &app,
+        json!({"kind": "SERVICE", "name": "Trussell food bank", "geometry": near(5),
+        "description": "Emergency food parcels", "categories": ["food-banks"]}),
+    )
+    .await;
+    create(
+        &app,
+        json!({"kind": "VENUE", "name": "Canal museum", "geometry": point(-2.5, 53.6),
+        "description": "Walking tours of the canal"}),
+    )
+    .await;
+    assert_eq!(
+        names(&app, json!({"text": "walking"})).await,
+        ["Tuesday walkers"]
+    );
+    assert_eq!(
+        names(&app, json!({"text": "canal walk"})).await,
+        ["Tuesday walkers"]
+    );
+    assert_eq!(
+        names(&app, json!({"text": "FOOD parcels"})).await,
+        ["Trussell food bank"]
+    );
+    // the category's words count: "banks" from food-banks, and a prefix
+    assert_eq!(
+        names(&app, json!({"text": "bank"})).await,
+        ["Trussell food bank"]
+    );
+    assert_eq!(
+        names(&app, json!({"text": "foo"})).await,
+        ["Trussell food bank"]
+    );
+    assert!(names(&app, json!({"text": "swimming"})).await.is_empty());
+    let bad = app
+        .error_as(None, "{ nearbyAssets(near: {lon: 0, lat: 0}, radiusMeters: 10, filter: {text: \"!!\"}) { edges { cursor } } }", json!({}))
+        .await;
+    assert_eq!(code(&bad), "INVALID_INPUT");
+
+    let data = app
+        .data_as(
+            None,
+            "{ nearbyAssets(near: {lon: -2.2426, lat: 53.4808}, radiusMeters: 2000, filter: {categories: [\"physical-activity\"], text: \"walks\", free: true}) { edges { node { name } reasons { kind detail } } } }",
+            json!({}),
+        )
+        .await;
+    let edge = &data["nearbyAssets"]["edges"][0];
+    assert_eq!(edge["node"]["name"], "Tuesday walkers");
+    assert_eq!(
+        edge["reasons"],
+        json!([
+            {"kind": "DISTANCE", "detail": "10 m away"},
+            {"kind": "CATEGORY", "detail": "Walking"},
+            {"kind": "FREE", "detail": "free"},
+            {"kind": "TEXT", "detail": "mentions walks"}
+        ])
+    );
+}
+
+/// A link worker's shortlist opens by its code without signing in, shows each asset as
+/// it is now (or that it was archived), holds no personal data, and expires.
+async fn shortlists_by_code(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let a = create(
+        &app,
+        json!({"kind": "COMMUNITY_GROUP", "name": "Lunch club", "geometry": near(1)}),
+    )
+    .await;
+    let b = create(
+        &app,
+        json!({"kind": "VENUE", "name": "Library", "geometry": near(2)}),
+    )
+    .await;
+    let worker = app.token(Role::LinkWorker, &[]).await;
+    let make = "mutation($ids: [ID!]!, $note: String) { createShortlist(assetIds: $ids, note: $note) { code note expiresAt items { asset { name } archived } } }";
+    let anonymous = app.gql_as(None, make, json!({"ids": [a]})).await;
+    assert_eq!(code(&anonymous["errors"][0]), "UNAUTHENTICATED");
+    for (note, why) in [
+        ("NHS number 943 476 5919", "NHS"),
+        ("ring 07700 900123", "phone"),
+        ("she lives at OL16 1AB", "postcode"),
+    ] {
+        let error = app
+            .error_as(Some(&worker), make, json!({"ids": [a], "note": note}))
+            .await;
+        assert_eq!(code(&error), "INVALID_INPUT", "{why}");
+        assert_eq!(error["extensions"]["field"], "note");
+    }
+    let made = app
+        .data_as(
+            Some(&worker),
+            make,
+            json!({"ids": [b, a, b], "note": "Try the lunch club on Tuesday"}),
+        )
+        .await["createShortlist"]
+        .clone();
+    let short = made["code"].as_str().unwrap().to_owned();
+    assert_eq!(short.len(), 12);
+    assert_eq!(
+        made["items"],
+        json!([{"asset": {"name": "Library"}, "archived": false}, {"asset": {"name": "Lunch club"}, "archived": false}])
+    );
+
+    // the asset changes and is archived: the shortlist shows it as it is now
+    app.data("mutation($id: ID!) { updateAsset(id: $id, expectedVersion: 1, input: {name: \"Central library\"}) { version } }", json!({"id": b})).await;
+    app.data(
+        "mutation($id: ID!) { archiveAsset(id: $id, expectedVersion: 1) { version } }",
+        json!({"id": a}),
+    )
+    .await;
+    let open = "query($code: String!) { shortlist(code: $code) { note items { asset { name status } archived } } }";
+    let typed = format!("{}-{}", short[..6].to_uppercase(), &short[6..]);
+    let opened = app.data_as(None, open, json!({"code": typed})).await["shortlist"].clone();
+    assert_eq!(opened["note"], "Try the lunch club on Tuesday");
+    assert_eq!(
+        opened["items"],
+        json!([{"asset": {"name": "Central library", "status": "ACTIVE"}, "archived": false},
+               {"asset": {"name": "Lunch club", "status": "ARCHIVED"}, "archived": true}])
+    );
+    assert!(
+        app.data_as(None, open, json!({"code": "0000000000zz"}))
+            .await["shortlist"]
+            .is_null()
+    );
+    // expired: nobody can open it
+    let past = assetmap::service::now() - chrono::Duration::days(1);
+    let stmt = sea_orm::Statement::from_sql_and_values(
+        app.db.write.get_database_backend(),
+        match backend {
+            Backend::Sqlite => "UPDATE shortlists SET expires_at = ?",
+            Backend::Postgres => "UPDATE shortlists SET expires_at = $1",
+        },
+        [past.into()],
+    );
+    sea_orm::ConnectionTrait::execute_raw(&app.db.write, stmt)
+        .await
+        .unwrap();
+    assert!(app.data_as(None, open, json!({"code": short})).await["shortlist"].is_null());
+    // an archived asset cannot go on a new shortlist
+    let error = app.error_as(Some(&worker), make, json!({"ids": [a]})).await;
+    assert_eq!(code(&error), "INVALID_INPUT");
+}
+
+/// Moderators find listings nobody has confirmed lately, nearest first; admins add
+/// taxonomy terms, which filter like the seeded ones.
+async fn stale_listings_and_new_terms(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let fresh = create(
+        &app,
+        json!({"kind": "VENUE", "name": "Fresh", "geometry": near(1)}),
+    )
+    .await;
+    create(
+        &app,
+        json!({"kind": "VENUE", "name": "Stale far", "geometry": near(9)}),
+    )
+    .await;
+    create(
+        &app,
+        json!({"kind": "VENUE", "name": "Stale near", "geometry": near(4)}),
+    )
+    .await;
+    app.data(
+        "mutation($id: ID!) { verifyAsset(id: $id, expectedVersion: 1) { version } }",
+        json!({"id": fresh}),
+    )
+    .await;
+    let stale = "{ staleAssets(near: {lon: -2.2426, lat: 53.4808}, radiusMeters: 1000, olderThanDays: 30) { edges { node { name } } } }";
+    let data = app.data(stale, json!({})).await;
+    let found: Vec<&str> = data["staleAssets"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, ["Stale near", "Stale far"]);
+    let editor_org = app
+        .data(
+            r#"mutation { createOrganization(input: {name: "G"}) { id } }"#,
+            json!({}),
+        )
+        .await["createOrganization"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let editor = app.token(Role::Editor, &[editor_org]).await;
+    assert_eq!(
+        code(&app.error_as(Some(&editor), stale, json!({})).await),
+        "FORBIDDEN"
+    );
+
+    let add = "mutation { createCategory(slug: \"chair-yoga\", name: \"Chair yoga\", parentSlug: \"physical-activity\") { slug parent { slug } } }";
+    assert_eq!(
+        code(&app.error_as(Some(&editor), add, json!({})).await),
+        "FORBIDDEN"
+    );
+    let moderator = app.token(Role::Moderator, &[]).await;
+    assert_eq!(
+        code(&app.error_as(Some(&moderator), add, json!({})).await),
+        "FORBIDDEN"
+    );
+    let added = app.data(add, json!({})).await;
+    assert_eq!(
+        added["createCategory"],
+        json!({"slug": "chair-yoga", "parent": {"slug": "physical-activity"}})
+    );
+    assert_eq!(code(&app.error(add, json!({})).await), "INVALID_INPUT");
+    create(&app, json!({"kind": "ACTIVITY", "name": "Seated exercise", "geometry": near(2), "categories": ["chair-yoga"]})).await;
+    assert_eq!(
+        names(&app, json!({"categories": ["physical-activity"]})).await,
+        ["Seated exercise"]
+    );
+}
+
 on_both_backends!(
+    full_text_with_reasons,
+    shortlists_by_code,
+    stale_listings_and_new_terms,
     opening_hours_answer_open_closed_or_unknown,
     filters_by_accessibility_cost_age_and_freshness,
     people_are_shown_only_approximately,
