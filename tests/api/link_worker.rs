@@ -316,6 +316,26 @@ async fn people_are_shown_only_approximately(backend: Backend) {
         around["assetsIntersecting"]["edges"][0]["node"]["geometry"]["coordinates"],
         json!([approx.0, approx.1])
     );
+    // a shortlist opened by anyone shows the approximate point
+    let worker = app.token(Role::LinkWorker, &[]).await;
+    let made = app
+        .data_as(
+            Some(&worker),
+            "mutation($ids: [ID!]!) { createShortlist(assetIds: $ids) { code } }",
+            json!({"ids": [id]}),
+        )
+        .await;
+    let opened = app
+        .data_as(
+            None,
+            "query($c: String!) { shortlist(code: $c) { items { asset { geometry } } } }",
+            json!({"c": made["createShortlist"]["code"]}),
+        )
+        .await;
+    assert_eq!(
+        opened["shortlist"]["items"][0]["asset"]["geometry"]["coordinates"],
+        json!([approx.0, approx.1])
+    );
     // the export (open data) carries the approximate point only
     let mut out = Vec::new();
     assetmap::service::export::export(&app.db, &mut out)
