@@ -91,6 +91,7 @@ async fn proposed_change(app: &TestApp, org: Uuid, proposer: &str) -> Uuid {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Who {
     Anonymous,
+    LinkWorker,
     Editor,
     Moderator,
     Admin,
@@ -114,9 +115,11 @@ enum Mutation {
     Reject,
     CreateOrganization,
     SetTrusted,
+    CreateShortlist,
+    CreateCategory,
 }
 
-const MUTATIONS: [Mutation; 10] = [
+const MUTATIONS: [Mutation; 12] = [
     Mutation::Create,
     Mutation::Update,
     Mutation::Move,
@@ -127,18 +130,23 @@ const MUTATIONS: [Mutation; 10] = [
     Mutation::Reject,
     Mutation::CreateOrganization,
     Mutation::SetTrusted,
+    Mutation::CreateShortlist,
+    Mutation::CreateCategory,
 ];
 
 /// What the rules say: `None` for allowed, else the error code.
 fn expected(m: Mutation, who: Who, target: Target) -> Option<&'static str> {
     match (who, m) {
         (Who::Anonymous, _) => Some("UNAUTHENTICATED"),
-        (Who::Moderator | Who::Admin, _) => None,
+        (_, Mutation::CreateShortlist) => None,
+        (Who::Admin, _) => None,
+        (_, Mutation::CreateCategory) => Some("FORBIDDEN"),
+        (Who::Moderator, _) => None,
         (
             Who::Editor,
             Mutation::Create | Mutation::Update | Mutation::Archive | Mutation::Verify,
         ) if target == Target::Own => None,
-        (Who::Editor, _) => Some("FORBIDDEN"),
+        (Who::Editor | Who::LinkWorker, _) => Some("FORBIDDEN"),
     }
 }
 
@@ -151,15 +159,23 @@ async fn authorization_matrix(backend: Backend) {
     let editor = app.token(Role::Editor, &[own]).await;
     let moderator = app.token(Role::Moderator, &[]).await;
     let admin = app.token(Role::Admin, &[]).await;
+    let link_worker = app.token(Role::LinkWorker, &[]).await;
     let own_proposer = app.token(Role::Editor, &[own]).await;
     let other_proposer = app.token(Role::Editor, &[other]).await;
     let (mut cases, mut allowed) = (0, 0);
     for m in MUTATIONS {
-        for who in [Who::Anonymous, Who::Editor, Who::Moderator, Who::Admin] {
+        for who in [
+            Who::Anonymous,
+            Who::LinkWorker,
+            Who::Editor,
+            Who::Moderator,
+            Who::Admin,
+        ] {
             for target in [Target::Own, Target::Other] {
                 let org = if target == Target::Own { own } else { other };
                 let token = match who {
                     Who::Anonymous => None,
+                    Who::LinkWorker => Some(link_worker.as_str()),
                     Who::Editor => Some(editor.as_str()),
                     Who::Moderator => Some(moderator.as_str()),
                     Who::Admin => Some(admin.as_str()),
@@ -197,6 +213,16 @@ async fn authorization_matrix(backend: Backend) {
                     .await
                     .unwrap();
                 let orgs_before = entity::organization::Entity::find()
+                    .all(&app.db.read)
+                    .await
+                    .unwrap()
+                    .len();
+                let shortlists_before = entity::shortlist::Entity::find()
+                    .all(&app.db.read)
+                    .await
+                    .unwrap()
+                    .len();
+                let categories_before = entity::category::Entity::find()
                     .all(&app.db.read)
                     .await
                     .unwrap()
@@ -244,6 +270,14 @@ async fn authorization_matrix(backend: Backend) {
                     Mutation::SetTrusted => (
                         "mutation($id: ID!) { setOrganizationTrusted(id: $id, trusted: false) { id } }",
                         json!({"id": org.to_string()}),
+                    ),
+                    Mutation::CreateShortlist => (
+                        "mutation($ids: [ID!]!) { createShortlist(assetIds: $ids, note: \"Tuesdays\") { code } }",
+                        json!({"ids": [asset.to_string()]}),
+                    ),
+                    Mutation::CreateCategory => (
+                        "mutation($slug: String!) { createCategory(slug: $slug, name: \"New term\") { slug } }",
+                        json!({"slug": format!("term-{cases}")}),
                     ),
                 };
                 // the Move case made its own asset: count from here
@@ -303,6 +337,16 @@ async fn authorization_matrix(backend: Backend) {
                             .await
                             .unwrap();
                         assert_eq!(orgs_after.len(), orgs_before, "an organization was created");
+                        let shortlists = entity::shortlist::Entity::find()
+                            .all(&app.db.read)
+                            .await
+                            .unwrap();
+                        assert_eq!(shortlists.len(), shortlists_before, "a shortlist was made");
+                        let categories = entity::category::Entity::find()
+                            .all(&app.db.read)
+                            .await
+                            .unwrap();
+                        assert_eq!(categories.len(), categories_before, "a category was added");
                         assert_eq!(
                             entity::organization::Entity::find_by_id(org)
                                 .one(&app.db.read)
@@ -320,7 +364,7 @@ async fn authorization_matrix(backend: Backend) {
         }
     }
     println!(
-        "[{backend:?}] authorization matrix: {cases} cases ({} mutations x 4 roles x 2 organizations), {allowed} allowed, {} refused with rows unchanged",
+        "[{backend:?}] authorization matrix: {cases} cases ({} mutations x 5 roles x 2 organizations), {allowed} allowed, {} refused with rows unchanged",
         MUTATIONS.len(),
         cases - allowed
     );
