@@ -82,6 +82,25 @@ pub fn is_bank_holiday(date: NaiveDate) -> bool {
     HOLIDAYS.get_public().contains(date)
 }
 
+/// Years a time asked about may fall in: the span of the holiday calendar.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2099;
+
+/// Checks a time to evaluate hours at.
+pub fn check_time(field: &'static str, at: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
+    if YEARS.contains(&at.year()) {
+        Ok(at)
+    } else {
+        Err(AppError::invalid(
+            field,
+            format!(
+                "{field} must fall between {} and {}",
+                YEARS.start(),
+                YEARS.end()
+            ),
+        ))
+    }
+}
+
 /// Opening hours that parsed, ready to evaluate in Europe/London.
 #[derive(Clone)]
 pub struct Hours {

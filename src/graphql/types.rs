@@ -166,9 +166,8 @@ impl Asset {
     /// Whether it is open at `at` (default now). Null when its hours are not known: an
     /// asset with no hours is neither open nor closed.
     async fn is_open(&self, at: Option<DateTime<Utc>>) -> async_graphql::Result<Option<bool>> {
-        Ok(self
-            .hours()?
-            .map(|h| h.is_open(at.unwrap_or_else(crate::service::now))))
+        let at = crate::domain::hours::check_time("at", at.unwrap_or_else(crate::service::now))?;
+        Ok(self.hours()?.map(|h| h.is_open(at)))
     }
 
     /// The first time at or after `after` (default now) when it is open, within a year.
@@ -177,9 +176,9 @@ impl Asset {
         &self,
         after: Option<DateTime<Utc>>,
     ) -> async_graphql::Result<Option<DateTime<Utc>>> {
-        Ok(self
-            .hours()?
-            .and_then(|h| h.next_open(after.unwrap_or_else(crate::service::now))))
+        let after =
+            crate::domain::hours::check_time("after", after.unwrap_or_else(crate::service::now))?;
+        Ok(self.hours()?.and_then(|h| h.next_open(after)))
     }
 
     /// Its accessibility features.
@@ -760,7 +759,7 @@ impl AssetFilterInput {
                     "give openAt or openNow, not both",
                 ));
             }
-            (Some(at), _) => Some(at),
+            (Some(at), _) => Some(crate::domain::hours::check_time("openAt", at)?),
             (None, Some(true)) => Some(crate::service::now()),
             (None, _) => None,
         };

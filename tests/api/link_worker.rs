@@ -96,6 +96,15 @@ async fn opening_hours_answer_open_closed_or_unknown(backend: Backend) {
         .error_as(None, "{ nearbyAssets(near: {lon: 0, lat: 0}, radiusMeters: 10, filter: {openNow: true, openAt: \"2026-01-01T00:00:00Z\"}) { edges { cursor } } }", json!({}))
         .await;
     assert_eq!(code(&bad), "INVALID_INPUT");
+    // times far outside the holiday calendar are refused, not evaluated
+    for query in [
+        "{ nearbyAssets(near: {lon: 0, lat: 0}, radiusMeters: 10, filter: {openAt: \"+262142-12-31T23:59:59Z\"}) { edges { cursor } } }",
+        "{ nearbyAssets(near: {lon: -2.2426, lat: 53.4808}, radiusMeters: 2000) { edges { node { isOpen(at: \"9999-12-31T23:59:59Z\") } } } }",
+        "{ nearbyAssets(near: {lon: -2.2426, lat: 53.4808}, radiusMeters: 2000) { edges { node { nextOpen(after: \"1066-10-14T09:00:00Z\") } } } }",
+    ] {
+        let response = app.gql_as(None, query, json!({})).await;
+        assert_eq!(code(&response["errors"][0]), "INVALID_INPUT", "{response}");
+    }
 
     let each = app
         .data_as(
