@@ -120,6 +120,19 @@ pub struct ServeArgs {
     /// Seconds a client may take to send its request headers.
     #[arg(long, env = "ASSETMAP_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
     pub header_read_timeout_secs: u64,
+    /// Also accept JWTs from the council's identity provider, checked with this key: a PEM
+    /// public key (RS256, ES256) or a file holding the shared secret (HS256).
+    #[arg(long, env = "ASSETMAP_JWT_KEY")]
+    pub jwt_key: Option<std::path::PathBuf>,
+    /// The JWT signing algorithm: RS256, ES256 or HS256.
+    #[arg(long, env = "ASSETMAP_JWT_ALGORITHM", default_value = "RS256")]
+    pub jwt_algorithm: String,
+    /// Accept only JWTs with this `iss`.
+    #[arg(long, env = "ASSETMAP_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// Accept only JWTs with this `aud`.
+    #[arg(long, env = "ASSETMAP_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
     /// Days a shortlist stays open after it is made (1 to 3650).
     #[arg(long, env = "ASSETMAP_SHORTLIST_DAYS", default_value_t = 90,
           value_parser = clap::value_parser!(u32).range(1..=3650))]

@@ -20,6 +20,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod jwt;
 pub mod service;
 pub mod spatial;
 pub mod telemetry;

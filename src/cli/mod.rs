@@ -25,6 +25,21 @@ pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("{o:?} is not a valid CORS origin"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let jwt = match &serve.jwt_key {
+        None => None,
+        Some(path) => {
+            let key = std::fs::read(path)
+                .with_context(|| format!("reading the JWT key {}", path.display()))?;
+            let verifier = crate::jwt::JwtVerifier::new(
+                &serve.jwt_algorithm,
+                &key,
+                serve.jwt_issuer.as_deref(),
+                serve.jwt_audience.as_deref(),
+            )
+            .with_context(|| format!("the JWT key {}", path.display()))?;
+            Some(std::sync::Arc::new(verifier))
+        }
+    };
     let app = App::build(&AppConfig {
         database_url: db.database_url.clone(),
         db_max_connections: db.db_max_connections,
@@ -39,6 +54,7 @@ pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
             rate_limit_per_second: serve.rate_limit_per_second,
             rate_limit_burst: serve.rate_limit_burst,
             cors_origins,
+            jwt,
         },
     })
     .await?;

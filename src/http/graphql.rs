@@ -158,7 +158,11 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal
             "the Authorization header must be `Bearer <API token>`",
         ));
     };
-    match crate::service::tokens::authenticate(&state.db, token).await {
+    let checked = match &state.jwt {
+        Some(jwt) if !token.starts_with(crate::service::tokens::PREFIX) => jwt.actor(token),
+        _ => crate::service::tokens::authenticate(&state.db, token).await,
+    };
+    match checked {
         Ok(actor) => {
             tracing::Span::current().record("actor", actor.id.as_str());
             Ok(Principal::actor(actor))

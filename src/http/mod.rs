@@ -58,6 +58,8 @@ pub struct HttpConfig {
     pub rate_limit_burst: u32,
     /// Origins allowed to call the API from a browser; empty means same-origin only.
     pub cors_origins: Vec<HeaderValue>,
+    /// Accept JWTs checked by this verifier, besides API tokens.
+    pub jwt: Option<Arc<crate::jwt::JwtVerifier>>,
 }
 
 impl Default for HttpConfig {
@@ -69,6 +71,7 @@ impl Default for HttpConfig {
             rate_limit_per_second: 50,
             rate_limit_burst: 200,
             cors_origins: Vec::new(),
+            jwt: None,
         }
     }
 }
@@ -77,6 +80,7 @@ impl Default for HttpConfig {
 struct AppState {
     schema: AppSchema,
     db: Db,
+    jwt: Option<Arc<crate::jwt::JwtVerifier>>,
     metrics: Arc<ops::Metrics>,
 }
 
@@ -85,6 +89,7 @@ pub fn router(schema: AppSchema, db: Db, config: &HttpConfig) -> Router {
     let state = AppState {
         schema,
         db,
+        jwt: config.jwt.clone(),
         metrics: ops::Metrics::install(),
     };
     let mut graphql_route = post(graphql::execute);

@@ -15,7 +15,7 @@ use crate::auth::{Actor, Role};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 
-const PREFIX: &str = "amt_";
+pub const PREFIX: &str = "amt_";
 
 /// A token as issued: the secret is shown once, here, and never again.
 pub struct Issued {

@@ -1008,3 +1008,93 @@ on_both_backends!(
     idempotent_creates,
     verifying_is_not_changing,
 );
+
+/// With a key configured, JWTs from the council's identity provider act as the roles
+/// their claims name, under the same rules; bad, expired or foreign ones are refused.
+async fn jwts_from_an_identity_provider(backend: Backend) {
+    use jsonwebtoken::{EncodingKey, Header, encode};
+    const SECRET: &[u8] = b"a shared secret of at least thirty-two bytes";
+    let verifier = assetmap::jwt::JwtVerifier::new(
+        "HS256",
+        SECRET,
+        Some("https://idp.example.gov.uk"),
+        Some("assetmap"),
+    )
+    .unwrap();
+    let app = TestApp::spawn_configured(
+        backend,
+        crate::helpers::fresh_database(backend).await,
+        |config| config.http.jwt = Some(Arc::new(verifier)),
+    )
+    .await;
+    let own = organization(&app, "Wigan Food Bank", true).await;
+    let other = organization(&app, "Elsewhere", true).await;
+    let mine = asset_of(&app, own, "Pantry").await;
+    let theirs = asset_of(&app, other, "Their pantry").await;
+    let now = chrono::Utc::now().timestamp();
+    let sign = |claims: Value, key: &[u8]| {
+        encode(&Header::default(), &claims, &EncodingKey::from_secret(key)).unwrap()
+    };
+    let claims = |exp: i64, iss: &str| {
+        json!({"sub": "u-1", "name": "Sam", "role": "editor", "orgs": [own.to_string()],
+               "exp": exp, "iss": iss, "aud": "assetmap"})
+    };
+    let good = sign(claims(now + 600, "https://idp.example.gov.uk"), SECRET);
+    let me = "{ viewer { name role organizations { id } } }";
+    assert_eq!(
+        app.data_as(Some(&good), me, json!({})).await["viewer"],
+        json!({"name": "Sam", "role": "EDITOR", "organizations": [{"id": own.to_string()}]})
+    );
+    let rename = "mutation($id: ID!) { updateAsset(id: $id, expectedVersion: 1, input: {name: \"Renamed\"}) { name } }";
+    assert_eq!(
+        app.data_as(Some(&good), rename, json!({"id": mine.to_string()}))
+            .await["updateAsset"]["name"],
+        "Renamed"
+    );
+    let refused = app
+        .error_as(Some(&good), rename, json!({"id": theirs.to_string()}))
+        .await;
+    assert_eq!(code(&refused), "FORBIDDEN");
+    let history = app
+        .data(
+            "query($id: ID!) { asset(id: $id) { history(last: 1) { actor } } }",
+            json!({"id": mine.to_string()}),
+        )
+        .await;
+    assert_eq!(history["asset"]["history"][0]["actor"], "Sam");
+
+    let bad = [
+        sign(claims(now - 3_600, "https://idp.example.gov.uk"), SECRET),
+        sign(claims(now + 600, "https://elsewhere.example"), SECRET),
+        sign(
+            claims(now + 600, "https://idp.example.gov.uk"),
+            b"another secret of at least thirty-two bytes!",
+        ),
+        sign(
+            json!({"sub": "u-2", "role": "editor", "exp": now + 600, "iss": "https://idp.example.gov.uk", "aud": "assetmap"}),
+            SECRET,
+        ),
+        sign(
+            json!({"sub": "u-3", "role": "superuser", "exp": now + 600, "iss": "https://idp.example.gov.uk", "aud": "assetmap"}),
+            SECRET,
+        ),
+        "not.a.jwt".to_owned(),
+    ];
+    for token in bad {
+        let response = app.gql_as(Some(&token), me, json!({})).await;
+        assert_eq!(
+            code(&response["errors"][0]),
+            "UNAUTHENTICATED",
+            "{response}"
+        );
+    }
+    assert_eq!(row(&app, theirs).await.version, 1);
+    // API tokens keep working beside JWTs
+    let moderator = app.token(Role::Moderator, &[]).await;
+    assert_eq!(
+        app.data_as(Some(&moderator), me, json!({})).await["viewer"]["role"],
+        "MODERATOR"
+    );
+}
+
+on_both_backends!(jwts_from_an_identity_provider);
