@@ -59,6 +59,16 @@ pub async fn export(db: &Db, out: &mut impl Write) -> AppResult<u64> {
                     "website": a.website,
                     "email": a.email,
                     "phone": a.phone,
+                    "opening_hours": a.opening_hours,
+                    "accessibility": crate::domain::listing::Accessibility::from_mask(a.accessibility)
+                        .into_iter()
+                        .map(|f| f.name())
+                        .collect::<Vec<_>>(),
+                    "free": a.free,
+                    "costNote": a.cost_note,
+                    "min_age": a.min_age,
+                    "max_age": a.max_age,
+                    "lastVerifiedAt": a.last_verified_at.map(|t| t.to_rfc3339()),
                     "version": a.version,
                     "createdAt": a.created_at.to_rfc3339(),
                     "updatedAt": a.updated_at.to_rfc3339(),

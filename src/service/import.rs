@@ -12,7 +12,9 @@ use uuid::Uuid;
 
 use super::{assets, categories, organizations};
 use crate::db::Db;
-use crate::domain::asset::{Contact, parse_email};
+use crate::domain::asset::{Contact, Details, parse_email};
+use crate::domain::hours::Hours;
+use crate::domain::listing::{Accessibility, AgeRange};
 use crate::domain::{AssetKind, NewAsset, Text, ValidGeometry};
 use crate::error::{AppError, AppResult};
 
@@ -26,6 +28,9 @@ const EMAIL_PROPERTIES: &[&str] = &["email", "Email", "EMAIL"];
 const PHONE_PROPERTIES: &[&str] = &["phone", "Phone", "telephone", "Telephone", "tel"];
 /// A free-text contact: an email address if it has an @, else a phone number.
 const CONTACT_PROPERTIES: &[&str] = &["contact", "Contact"];
+/// Opening hours in OpenStreetMap syntax (OSM's own tag first).
+const HOURS_PROPERTIES: &[&str] = &["opening_hours", "openingHours"];
+const COST_PROPERTIES: &[&str] = &["costNote", "charge", "cost"];
 /// Values publishers use for "nothing here".
 const PLACEHOLDERS: &[&str] = &["n/a", "na", "none", "-", "not known", "unknown"];
 
@@ -185,11 +190,67 @@ fn prepare(feature: &Value, options: &ImportOptions) -> AppResult<Prepared> {
         .as_deref()
         .and_then(|p| text_property(props, &[p]))
         .map(str::to_owned);
-    let asset = NewAsset::new(kind, name, description, geometry, cats, None, contact)?;
+    let mut asset = NewAsset::new(kind, name, description, geometry, cats, None, contact)?;
+    asset.details = details(props);
     Ok(Prepared {
         asset,
         organization,
     })
+}
+
+/// What a link worker checks, from our own export's properties or OpenStreetMap's tags
+/// (`opening_hours`, `wheelchair`, `toilets:wheelchair`, `hearing_loop`, `fee`,
+/// `charge`, `min_age`, `max_age`). Like a malformed email, a value that does not parse
+/// (free-text opening times such as "Wednesday 10am - 4pm") is left out rather than
+/// costing the asset.
+fn details(props: &Map<String, Value>) -> Details {
+    let yes = |key: &str| {
+        props
+            .get(key)
+            .and_then(Value::as_str)
+            .is_some_and(|v| matches!(v.trim(), "yes" | "designated"))
+    };
+    let mut features: Vec<Accessibility> = match props.get("accessibility") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(Accessibility::from_name)
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (tag, feature) in [
+        ("wheelchair", Accessibility::StepFreeAccess),
+        ("toilets:wheelchair", Accessibility::AccessibleToilet),
+        ("hearing_loop", Accessibility::HearingLoop),
+        ("changing_places", Accessibility::ChangingPlaces),
+    ] {
+        if yes(tag) && !features.contains(&feature) {
+            features.push(feature);
+        }
+    }
+    let free = match props.get("free") {
+        Some(Value::Bool(b)) => Some(*b),
+        _ => match props.get("fee").and_then(Value::as_str).map(str::trim) {
+            Some("no") => Some(true),
+            Some("yes") => Some(false),
+            _ => None,
+        },
+    };
+    let age = |key: &str| -> Option<i32> {
+        match props.get(key)? {
+            Value::Number(n) => n.as_i64().and_then(|v| i32::try_from(v).ok()),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    };
+    Details {
+        opening_hours: text_property(props, HOURS_PROPERTIES).and_then(|t| Hours::parse(t).ok()),
+        accessibility: features,
+        free,
+        cost_note: text_property(props, COST_PROPERTIES)
+            .and_then(|t| Text::parse("costNote", t, Text::FIELD_MAX).ok()),
+        ages: AgeRange::new(age("min_age"), age("max_age")).unwrap_or_default(),
+    }
 }
 
 /// Features on their way to the importer, one by one; an `Err` aborts the import.
@@ -556,6 +617,34 @@ mod tests {
             kind: Some(AssetKind::Service),
             ..ImportOptions::default()
         }
+    }
+
+    #[test]
+    fn maps_hours_access_and_cost_from_osm_tags() {
+        let feature = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.2, 53.5]},
+            "properties": {"name": "Community centre", "opening_hours": "Mo-Fr 09:00-17:00; PH off",
+                "wheelchair": "yes", "toilets:wheelchair": "designated", "fee": "no", "min_age": "18"}});
+        let d = prepare(&feature, &options()).unwrap().asset.details;
+        assert_eq!(
+            d.opening_hours.map(|h| h.as_str().to_owned()).as_deref(),
+            Some("Mo-Fr 09:00-17:00; PH off")
+        );
+        assert_eq!(
+            d.accessibility,
+            vec![
+                Accessibility::StepFreeAccess,
+                Accessibility::AccessibleToilet
+            ]
+        );
+        assert_eq!(d.free, Some(true));
+        assert_eq!(d.ages.min, Some(18));
+        // free-text hours and a nonsense age are left out, the asset is kept
+        let free_text = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.2, 53.5]},
+            "properties": {"name": "Food bank", "Opening times": "Wednesday 10am - 4pm",
+                "opening_hours": "Wednesday 10am - 4pm", "max_age": -4}});
+        let d = prepare(&free_text, &options()).unwrap().asset.details;
+        assert_eq!(d.opening_hours, None);
+        assert_eq!(d.ages.max, None);
     }
 
     #[test]

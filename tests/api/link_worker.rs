@@ -589,7 +589,53 @@ async fn stale_listings_and_new_terms(backend: Backend) {
     );
 }
 
+/// Imported OpenStreetMap-style tags become searchable details, and the export carries
+/// them back out.
+async fn import_and_export_carry_the_details(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let collection = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": near(1), "properties": {"name": "Community centre", "kind": "VENUE",
+            "opening_hours": "Mo-Fr 09:00-17:00; PH off", "wheelchair": "yes", "fee": "no"}},
+        {"type": "Feature", "geometry": near(2), "properties": {"name": "Food bank", "kind": "SERVICE",
+            "opening_hours": "Wednesday 10am - 4pm"}}
+    ]});
+    let report = assetmap::service::import::import(
+        &app.db,
+        &collection,
+        &assetmap::service::import::ImportOptions::default(),
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.imported, 2);
+    assert_eq!(
+        names(&app, json!({"openAt": "2026-11-23T10:00:00Z", "accessibility": ["STEP_FREE_ACCESS"], "free": true})).await,
+        ["Community centre"]
+    );
+    let mut out = Vec::new();
+    assetmap::service::export::export(&app.db, &mut out)
+        .await
+        .unwrap();
+    let exported: Value = serde_json::from_slice(&out).unwrap();
+    let centre = exported["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["name"] == "Community centre")
+        .unwrap();
+    assert_eq!(
+        centre["properties"]["opening_hours"],
+        "Mo-Fr 09:00-17:00; PH off"
+    );
+    assert_eq!(
+        centre["properties"]["accessibility"],
+        json!(["STEP_FREE_ACCESS"])
+    );
+    assert_eq!(centre["properties"]["free"], true);
+}
+
 on_both_backends!(
+    import_and_export_carry_the_details,
     full_text_with_reasons,
     shortlists_by_code,
     stale_listings_and_new_terms,
