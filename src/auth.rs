@@ -48,7 +48,7 @@ impl Role {
 /// An authenticated caller.
 #[derive(Clone, Debug)]
 pub struct Actor {
-    /// Stable id recorded in history: `token:<uuid>`, or `cli` for the command line.
+    /// Stable id recorded in history: `token:<uuid>`, or `jwt:<issuer>:<subject>`.
     pub id: String,
     /// The holder's name as history shows it.
     pub name: String,
@@ -59,16 +59,6 @@ pub struct Actor {
 }
 
 impl Actor {
-    /// The command line: whoever can run it owns the database.
-    pub fn command_line(what: &str) -> Self {
-        Self {
-            id: "cli".to_owned(),
-            name: what.to_owned(),
-            role: Role::Admin,
-            organizations: Vec::new(),
-        }
-    }
-
     pub fn is_moderator(&self) -> bool {
         matches!(self.role, Role::Moderator | Role::Admin)
     }

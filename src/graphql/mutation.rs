@@ -321,11 +321,7 @@ impl MutationRoot {
         let ids = super::shortlists::id_list(&asset_ids)?;
         let note = service::shortlists::check_note(note.as_deref())?;
         let days = super::shortlists::days(ctx);
-        let list = service::shortlists::create(db, actor, &ids, note, days).await?;
-        let code = list.code.clone();
-        let (list, assets) = service::shortlists::open(db, &code)
-            .await?
-            .ok_or(crate::error::AppError::NotFound("shortlist"))?;
+        let (list, assets) = service::shortlists::create(db, actor, &ids, note, days).await?;
         Ok(super::shortlists::Shortlist { list, assets })
     }
 

@@ -211,8 +211,15 @@ impl Snapshot {
         if let Some(v) = patch.max_age {
             next.max_age = v;
         }
-        AgeRange::new(next.min_age, next.max_age)?;
         Ok(next)
+    }
+
+    /// The rules that span fields: the geometry suits the kind, the ages are in order.
+    fn check(&self) -> AppResult<()> {
+        self.asset_kind()?
+            .check_geometry(self.valid_geometry()?.geometry_type())?;
+        AgeRange::new(self.min_age, self.max_age)?;
+        Ok(())
     }
 
     fn accessibility_mask(&self) -> i64 {
@@ -607,11 +614,8 @@ pub async fn write_snapshot(
     after: &Snapshot,
     made: &Made<'_>,
 ) -> AppResult<asset::Model> {
+    after.check()?;
     let (geometry, exact_geometry) = after.stored_geometry()?;
-    after
-        .asset_kind()?
-        .check_geometry(after.valid_geometry()?.geometry_type())?;
-    AgeRange::new(after.min_age, after.max_age)?;
     let category_ids = if after.categories == before.categories {
         None
     } else {
@@ -721,16 +725,13 @@ async fn change(
             "you may move an asset only to an organization you belong to",
         ));
     }
-    let orgs = [
-        organization_of(&txn, before.organization_id).await?,
-        organization_of(&txn, after.organization_id).await?,
-    ];
-    let geometry = after.valid_geometry()?;
-    after
-        .asset_kind()?
-        .check_geometry(geometry.geometry_type())?;
-    categories::resolve(&txn, &after.categories).await?;
-    let model = if publishes(actor, &orgs) {
+    let from = organization_of(&txn, before.organization_id).await?;
+    let to = if after.organization_id == before.organization_id {
+        from.clone()
+    } else {
+        organization_of(&txn, after.organization_id).await?
+    };
+    let model = if publishes(actor, &[from, to]) {
         write_snapshot(
             &txn,
             actor,
@@ -742,6 +743,10 @@ async fn change(
         )
         .await?
     } else {
+        // write_snapshot checks the content when the change is approved; check it now too,
+        // so the editor hears of a mistake while making it
+        after.check()?;
+        categories::resolve(&txn, &after.categories).await?;
         super::moderation::propose(
             &txn,
             actor,

@@ -72,12 +72,6 @@ pub async fn list(
     Ok(query.all(&db.read).await?)
 }
 
-/// One change, if this caller may see it.
-pub async fn get(db: &Db, actor: &Actor, id: Uuid) -> AppResult<Option<pending_change::Model>> {
-    let found = pending_change::Entity::find_by_id(id).one(&db.read).await?;
-    Ok(found.filter(|c| actor.may_edit(c.organization_id)))
-}
-
 async fn undecided(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<pending_change::Model> {
     let change = pending_change::Entity::find_by_id(id)
         .one(conn)

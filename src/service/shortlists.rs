@@ -110,7 +110,7 @@ pub async fn create(
     asset_ids: &[Uuid],
     note: Option<Text>,
     days: u32,
-) -> AppResult<shortlist::Model> {
+) -> AppResult<(shortlist::Model, Vec<asset::Model>)> {
     let mut ids: Vec<Uuid> = Vec::with_capacity(asset_ids.len());
     for id in asset_ids {
         if !ids.contains(id) {
@@ -160,7 +160,10 @@ pub async fn create(
         .await?;
     }
     txn.commit().await?;
-    Ok(list)
+    let mut by_id: std::collections::HashMap<Uuid, asset::Model> =
+        published.into_iter().map(|a| (a.id, a)).collect();
+    let assets = ids.iter().filter_map(|id| by_id.remove(id)).collect();
+    Ok((list, assets))
 }
 
 /// The shortlist with this code and its assets as they are now, in order; None when
