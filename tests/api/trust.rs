@@ -1098,3 +1098,135 @@ async fn jwts_from_an_identity_provider(backend: Backend) {
 }
 
 on_both_backends!(jwts_from_an_identity_provider);
+
+/// Every entry point this work added answers bad input with a stable code, not a
+/// success and not INTERNAL.
+async fn bad_input_to_trust_and_link_worker_entry_points(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = organization(&app, "Somewhere", true).await;
+    let id = asset_of(&app, org, "Group").await.to_string();
+    let nobody = Uuid::now_v7().to_string();
+    let many: Vec<String> = (0..21).map(|_| Uuid::now_v7().to_string()).collect();
+    let cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "mutation($id: ID!) { approveChange(id: $id) { status } }",
+            json!({"id": nobody}),
+            "NOT_FOUND",
+        ),
+        (
+            "mutation { approveChange(id: \"nope\") { status } }",
+            json!({}),
+            "INVALID_INPUT",
+        ),
+        (
+            "mutation($id: ID!) { rejectChange(id: $id, reason: \"   \") { status } }",
+            json!({"id": nobody}),
+            "INVALID_INPUT",
+        ),
+        (
+            "mutation($id: ID!) { setOrganizationTrusted(id: $id, trusted: true) { id } }",
+            json!({"id": nobody}),
+            "NOT_FOUND",
+        ),
+        (
+            "mutation($id: ID!) { restoreAsset(id: $id, expectedVersion: 1, toVersion: 1) { id } }",
+            json!({"id": nobody}),
+            "NOT_FOUND",
+        ),
+        (
+            "mutation($id: ID!) { verifyAsset(id: $id, expectedVersion: 1) { id } }",
+            json!({"id": nobody}),
+            "NOT_FOUND",
+        ),
+        (
+            "mutation($input: CreateAssetInput!, $k: String) { createAsset(input: $input, idempotencyKey: $k) { id } }",
+            json!({"input": {"kind": "CHARITY", "name": "x", "geometry": point(HOME.0, HOME.1)}, "k": "k".repeat(201)}),
+            "INVALID_INPUT",
+        ),
+        (
+            "mutation { createCategory(slug: \"Bad Slug\", name: \"x\") { slug } }",
+            json!({}),
+            "INVALID_INPUT",
+        ),
+        (
+            "mutation { createCategory(slug: \"new-term\", name: \"x\", parentSlug: \"no-such\") { slug } }",
+            json!({}),
+            "INVALID_INPUT",
+        ),
+        (
+            "mutation { createCategory(slug: \"new-term\", name: \"x\", parentSlug: \"walking\") { slug } }",
+            json!({}),
+            "INVALID_INPUT",
+        ),
+        (
+            "mutation($ids: [ID!]!) { createShortlist(assetIds: $ids) { code } }",
+            json!({"ids": many}),
+            "INVALID_INPUT",
+        ),
+        (
+            "mutation { createShortlist(assetIds: []) { code } }",
+            json!({}),
+            "INVALID_INPUT",
+        ),
+        (
+            "mutation { createShortlist(assetIds: [\"nope\"]) { code } }",
+            json!({}),
+            "INVALID_INPUT",
+        ),
+        (
+            "{ staleAssets(near: {lon: 0, lat: 0}, radiusMeters: 10, olderThanDays: 0) { edges { cursor } } }",
+            json!({}),
+            "INVALID_INPUT",
+        ),
+        (
+            "{ pendingChanges(after: \"garbage\") { edges { cursor } } }",
+            json!({}),
+            "INVALID_INPUT",
+        ),
+        (
+            "query($id: ID!) { asset(id: $id) { history(last: 0) { version } } }",
+            json!({"id": id}),
+            "INVALID_INPUT",
+        ),
+        (
+            "mutation($id: ID!) { updateAsset(id: $id, expectedVersion: 1, input: {minAge: 40, maxAge: 20}) { id } }",
+            json!({"id": id}),
+            "INVALID_INPUT",
+        ),
+        (
+            "mutation($id: ID!) { updateAsset(id: $id, expectedVersion: 1, input: {openingHours: \"whenever\"}) { id } }",
+            json!({"id": id}),
+            "INVALID_INPUT",
+        ),
+    ];
+    for (query, vars, want) in cases {
+        let response = app.gql(query, vars).await;
+        assert_eq!(code(&response["errors"][0]), want, "{query}: {response}");
+    }
+    assert_eq!(row(&app, id.parse().unwrap()).await.version, 1);
+
+    // a proposal from an untrusted organization is checked when made, not only when approved
+    let untrusted = organization(&app, "Untrusted", false).await;
+    let editor = app.token(Role::Editor, &[untrusted]).await;
+    let theirs = asset_of(&app, untrusted, "Club").await.to_string();
+    for input in [
+        json!({"minAge": 40, "maxAge": 20}),
+        json!({"categories": ["no-such"]}),
+    ] {
+        let error = app
+            .error_as(
+                Some(&editor),
+                "mutation($id: ID!, $input: UpdateAssetInput!) { updateAsset(id: $id, expectedVersion: 1, input: $input) { id } }",
+                json!({"id": theirs, "input": input}),
+            )
+            .await;
+        assert_eq!(code(&error), "INVALID_INPUT", "{input}");
+    }
+    let pending = pending_change::Entity::find()
+        .all(&app.db.read)
+        .await
+        .unwrap();
+    assert!(pending.is_empty(), "{pending:?}");
+}
+
+on_both_backends!(bad_input_to_trust_and_link_worker_entry_points);
