@@ -7,15 +7,17 @@ use std::net::SocketAddr;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
+use tokio_util::sync::DropGuard;
 
-use crate::db::{self, Db};
+use crate::db::{self, DatabaseUrl, Db};
 use crate::http::{self, HttpConfig};
+use crate::tasks::Tasks;
 use crate::{graphql, service};
 
-/// What `App::build` needs.
+/// What `App::build` needs. Its `Debug` shows the database URL without a password.
 #[derive(Clone, Debug)]
 pub struct AppConfig {
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     pub db_max_connections: u32,
     pub bind: SocketAddr,
     pub demo_data: bool,
@@ -31,10 +33,13 @@ pub struct App {
     router: axum::Router,
     db: Db,
     header_read_timeout: std::time::Duration,
+    tasks: Tasks,
+    /// Stops the background tasks if the app is dropped without shutting down.
+    _stop_tasks: DropGuard,
 }
 
 /// Connects and brings the schema up to date.
-pub async fn connect_and_migrate(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+pub async fn connect_and_migrate(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Db> {
     let db = db::connect(url, max_connections).await?;
     Migrator::up(&db.write, None)
         .await
@@ -47,7 +52,7 @@ impl App {
         let db = connect_and_migrate(&config.database_url, config.db_max_connections).await?;
         tracing::info!(
             db.backend = db.backend.as_str(),
-            db.url = %db::redact(&config.database_url),
+            db.url = %config.database_url,
             db.version = %db.describe().await.unwrap_or_else(|e| format!("unknown ({e})")),
             "database ready"
         );
@@ -77,7 +82,8 @@ impl App {
             }
         }
         let schema = graphql::schema(db.clone(), config.introspection, config.shortlist_days);
-        let router = http::router(schema, db.clone(), &config.http);
+        let tasks = Tasks::default();
+        let router = http::router(schema, db.clone(), &config.http, &tasks);
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {}", config.bind))?;
@@ -86,6 +92,8 @@ impl App {
             router,
             db,
             header_read_timeout: config.http.header_read_timeout,
+            _stop_tasks: tasks.guard(),
+            tasks,
         })
     }
 
@@ -97,18 +105,21 @@ impl App {
         &self.db
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves until `shutdown` completes, then finishes in-flight requests and stops
+    /// the background tasks.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        http::serve(
+        let served = http::serve(
             self.listener,
             self.router,
             self.header_read_timeout,
             shutdown,
         )
         .await
-        .context("serving")
+        .context("serving");
+        self.tasks.shutdown().await;
+        served
     }
 }

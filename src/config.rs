@@ -40,7 +40,7 @@ pub struct DbArgs {
         default_value = "sqlite://assetmap.db?mode=rwc",
         global = true
     )]
-    pub database_url: String,
+    pub database_url: crate::db::DatabaseUrl,
     /// Most database connections per pool.
     #[arg(
         long,

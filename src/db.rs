@@ -1,4 +1,7 @@
-//! Connecting to the store: SQLite (a file, WAL) or PostgreSQL with PostGIS.
+//! Connecting to the store: SQLite (a file, WAL) or PostgreSQL with PostGIS, and the
+//! other things about a connection that differ between the two (pool sizes and their
+//! metrics, planner statistics, the version line). What differs in searching and in the
+//! spatial index is `spatial`'s.
 //!
 //! SQLite allows one writer at a time, so on SQLite writes go through a one-connection
 //! pool and reads through a pool of their own; on PostgreSQL both are the same pool.
@@ -38,8 +41,8 @@ pub struct Db {
     pub read: DatabaseConnection,
     pub write: DatabaseConnection,
     pub backend: Backend,
-    /// Decoded geometries between searches (used on SQLite, where Rust measures).
-    pub geometry_cache: std::sync::Arc<crate::spatial::GeometryCache>,
+    /// The backend's side of spatial search, with any state it keeps between searches.
+    pub spatial: crate::spatial::Engine,
     /// Statements sent to the database by this process, for `/metrics` and for tests
     /// that hold a request to a fixed number of queries.
     pub queries: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -59,95 +62,149 @@ fn count_queries(
     });
 }
 
-/// The URL with any password replaced, for logs.
-pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("REDACTED"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
+/// A database URL. Its password never reaches a log: `Debug` and `Display` show it
+/// redacted, and only [`DatabaseUrl::expose`] gives the URL to connect with.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The URL itself, password included: for connecting, never for logging.
+    pub fn expose(&self) -> &str {
+        &self.0
     }
 }
 
-pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
-    let backend = if url.starts_with("sqlite:") {
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self::new(s))
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({:?})", redact(&self.0))
+    }
+}
+
+/// The URL with any password replaced (in the authority or as a `password` query
+/// parameter), for logs. Text that does not parse as a URL is not shown at all.
+pub fn redact(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return "<unparsable database URL>".to_owned();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("REDACTED"));
+    }
+    if parsed
+        .query_pairs()
+        .any(|(k, _)| k.eq_ignore_ascii_case("password"))
+    {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k.eq_ignore_ascii_case("password") {
+                    "REDACTED".to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
+}
+
+/// Pool options for `url`: timeouts, and SQLite's pragmas (WAL, full sync, foreign
+/// keys, a busy timeout, 8 MiB of page cache per connection).
+fn options(url: &str, max: u32) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.max_connections(max)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .create_if_missing(true)
+                .pragma("cache_size", "-8192")
+        });
+    opts
+}
+
+pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Db> {
+    let redacted = url.to_string();
+    let text = url.expose();
+    let backend = if text.starts_with("sqlite:") {
         Backend::Sqlite
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    } else if text.starts_with("postgres://") || text.starts_with("postgresql://") {
         Backend::Postgres
     } else {
-        anyhow::bail!(
-            "unsupported database URL {}: use sqlite:// or postgres://",
-            redact(url)
-        );
+        anyhow::bail!("unsupported database URL {redacted}: use sqlite:// or postgres://");
     };
-    let options = |max: u32| {
-        let mut opts = ConnectOptions::new(url.to_owned());
-        opts.max_connections(max)
-            .min_connections(1)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(10))
-            .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|o| {
-                o.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Full)
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
-                    .create_if_missing(true)
-                    // 8 MiB of pages per connection (the default is 2 MiB)
-                    .pragma("cache_size", "-8192")
-            });
-        opts
-    };
-    let redacted = redact(url);
-    match backend {
+    let queries = std::sync::Arc::default();
+    let (read, write) = match backend {
         Backend::Sqlite => {
-            let mut write_options = options(1);
-            write_options.map_sqlx_sqlite_pool_opts(|pool| {
-                pool.after_release(|conn, _| Box::pin(sqlite_writer_is_clean(conn)))
-            });
-            let mut write = Database::connect(write_options)
+            let (mut read, mut write) = connect_sqlite(text, max_connections)
                 .await
                 .with_context(|| format!("opening {redacted}"))?;
-            // SQLite reads are CPU work in this process: more connections than twice the
-            // cores only add cold page caches
-            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-            let readers = max_connections.clamp(2, u32::try_from(cores * 2).unwrap_or(4));
-            let mut read = Database::connect(options(readers))
-                .await
-                .with_context(|| format!("opening {redacted}"))?;
-            let queries = std::sync::Arc::default();
-            count_queries(&mut write, &queries);
             count_queries(&mut read, &queries);
-            Ok(Db {
-                read,
-                write,
-                backend,
-                queries,
-                geometry_cache: std::sync::Arc::new(crate::spatial::GeometryCache::new(
-                    crate::spatial::GeometryCache::MAX_VERTICES,
-                )),
-            })
+            count_queries(&mut write, &queries);
+            (read, write)
         }
         Backend::Postgres => {
-            let mut pool_options = options(max_connections);
+            let mut pool_options = options(text, max_connections);
             pool_options.map_sqlx_postgres_pool_opts(|pool| {
                 pool.after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
             });
             let mut pool = Database::connect(pool_options)
                 .await
                 .with_context(|| format!("connecting to {redacted}"))?;
-            let queries = std::sync::Arc::default();
             count_queries(&mut pool, &queries);
-            Ok(Db {
-                read: pool.clone(),
-                write: pool,
-                backend,
-                queries,
-                geometry_cache: std::sync::Arc::new(crate::spatial::GeometryCache::new(0)),
-            })
+            (pool.clone(), pool)
         }
-    }
+    };
+    Ok(Db {
+        read,
+        write,
+        backend,
+        queries,
+        spatial: crate::spatial::Engine::new(backend),
+    })
+}
+
+/// SQLite's (read, write) pools: one writer connection, which is never reused inside a
+/// transaction, and readers sized to the cores.
+async fn connect_sqlite(
+    url: &str,
+    max_connections: u32,
+) -> Result<(DatabaseConnection, DatabaseConnection), sea_orm::DbErr> {
+    let mut write_options = options(url, 1);
+    write_options.map_sqlx_sqlite_pool_opts(|pool| {
+        pool.after_release(|conn, _| Box::pin(sqlite_writer_is_clean(conn)))
+    });
+    let write = Database::connect(write_options).await?;
+    // SQLite reads are CPU work in this process: more connections than twice the cores
+    // only add cold page caches
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let readers = max_connections.clamp(2, u32::try_from(cores * 2).unwrap_or(4));
+    let read = Database::connect(options(url, readers)).await?;
+    Ok((read, write))
 }
 
 /// Whether the SQLite writer connection may be reused: it must be outside any
@@ -174,7 +231,64 @@ async fn sqlite_writer_is_clean(conn: &mut sqlx::SqliteConnection) -> Result<boo
     }
 }
 
+/// Inserts rows a statement at a time for each `per_statement` of them (each statement
+/// binds every column of its rows, and the backends bound how many values one may bind).
+pub async fn insert_all<A>(
+    conn: &impl ConnectionTrait,
+    rows: &[A],
+    per_statement: usize,
+) -> Result<(), sea_orm::DbErr>
+where
+    A: sea_orm::ActiveModelTrait + Clone + Send,
+{
+    for chunk in rows.chunks(per_statement.max(1)) {
+        <A::Entity as sea_orm::EntityTrait>::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A pool's connections: (pool, open, idle).
+pub type PoolState = (&'static str, u32, usize);
+
 impl Db {
+    /// The connection pools' state, for `/metrics`: the read and the write pool (on
+    /// PostgreSQL one pool serves both).
+    pub fn pool_state(&self) -> [PoolState; 2] {
+        match self.backend {
+            Backend::Sqlite => {
+                let (read, write) = (
+                    self.read.get_sqlite_connection_pool(),
+                    self.write.get_sqlite_connection_pool(),
+                );
+                [
+                    ("read", read.size(), read.num_idle()),
+                    ("write", write.size(), write.num_idle()),
+                ]
+            }
+            Backend::Postgres => {
+                let pool = self.read.get_postgres_connection_pool();
+                [
+                    ("read", pool.size(), pool.num_idle()),
+                    ("write", pool.size(), pool.num_idle()),
+                ]
+            }
+        }
+    }
+
+    /// After a bulk load: lets the query planner see the tables' new statistics. A
+    /// failure is logged, not returned: the data is in; only planning may suffer.
+    pub async fn refresh_statistics(&self) {
+        let sql = match self.backend {
+            Backend::Sqlite => "PRAGMA optimize",
+            Backend::Postgres => "ANALYZE assets, asset_categories",
+        };
+        if let Err(e) = self.write.execute_unprepared(sql).await {
+            tracing::warn!(error = %e, "refreshing planner statistics after the import failed");
+        }
+    }
+
     /// A one-line description of the store for the start-up log: SQLite's version, or
     /// PostgreSQL's and PostGIS's.
     pub async fn describe(&self) -> anyhow::Result<String> {
@@ -193,5 +307,26 @@ impl Db {
             .await?
             .context("no version row")?;
         Ok(row.try_get::<String>("", "v")?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_show() {
+        for url in [
+            "postgres://app:S3cret@db.internal:5432/assets",
+            "postgres://app@db.internal/assets?sslmode=require&password=S3cret",
+            "not a url S3cret",
+        ] {
+            let url = DatabaseUrl::new(url);
+            assert!(!format!("{url} {url:?}").contains("S3cret"), "{url}");
+        }
+        assert_eq!(
+            DatabaseUrl::new("sqlite://assetmap.db?mode=rwc").to_string(),
+            "sqlite://assetmap.db?mode=rwc"
+        );
     }
 }

@@ -1,14 +1,19 @@
 //! Assetmap: a GraphQL API for mapping community assets and answering geospatial
 //! questions about them, on SQLite or PostgreSQL with PostGIS.
 //!
-//! - `config`: the command line and environment
-//! - `app`: builds the running service (connect, migrate, schema, router, bind)
-//! - `db`: connections for either backend
-//! - `domain`: validated types (geometry gate, kinds, radius, box, cursors)
-//! - `spatial`: the only code that differs between SQLite and PostGIS: spatial search
-//! - `service`: one function per use case (assets, search, import, export, demo)
-//! - `graphql`: the schema; `http`: the axum router
-//! - `cli`: the `migrate`, `import`, `export` and `schema` commands
+//! - `config`: the command line and environment; `telemetry`: logs
+//! - `app`: builds the running service (connect, migrate, schema, router, bind) and
+//!   `tasks`, what runs beside it and stops with it
+//! - `db`: connections for either backend, and what else differs between them about a
+//!   connection (pools, planner statistics)
+//! - `domain`: validated types: an asset's content, the geometry gate, kinds, hours,
+//!   search inputs, match reasons
+//! - `spatial`: what differs between SQLite and PostGIS in searching: the searches and
+//!   the spatial index
+//! - `service`: one function per use case (assets and their one write path, search,
+//!   moderation, import, export, shortlists, tokens, demo)
+//! - `auth`, `jwt`: who is asking; `graphql`: the schema; `http`: the axum router
+//! - `cli`: the `migrate`, `import`, `export`, `token` and `schema` commands
 //! - `error`: the application error and its GraphQL codes
 
 pub mod app;
@@ -23,4 +28,5 @@ pub mod http;
 pub mod jwt;
 pub mod service;
 pub mod spatial;
+pub mod tasks;
 pub mod telemetry;

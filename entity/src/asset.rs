@@ -1,13 +1,46 @@
 //! A community asset: a park, a walking group, a food bank ...
 use sea_orm::entity::prelude::*;
 
+stored_enum! {
+    /// What an asset is, stored in SCREAMING_SNAKE_CASE.
+    pub enum AssetKind {
+        Park = "PARK",
+        GreenSpace = "GREEN_SPACE",
+        CyclePath = "CYCLE_PATH",
+        WalkingRoute = "WALKING_ROUTE",
+        CommunityGroup = "COMMUNITY_GROUP",
+        Charity = "CHARITY",
+        Activity = "ACTIVITY",
+        Venue = "VENUE",
+        Service = "SERVICE",
+        HealthChampion = "HEALTH_CHAMPION",
+    }
+}
+
+stored_enum! {
+    /// Whether an asset is listed: archived assets leave every search.
+    pub enum Status {
+        Active = "active",
+        Archived = "archived",
+    }
+}
+
+stored_enum! {
+    /// Whether the public sees an asset: approved ones only; pending ones wait for a
+    /// moderator; rejected ones never were.
+    pub enum Moderation {
+        Approved = "approved",
+        Pending = "pending",
+        Rejected = "rejected",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "assets")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    /// Stable SCREAMING_SNAKE_CASE kind, e.g. `PARK`.
-    pub kind: String,
+    pub kind: AssetKind,
     pub name: String,
     pub description: Option<String>,
     /// RFC 7946 GeoJSON geometry object, (lon, lat), WGS84, already validated.
@@ -22,14 +55,12 @@ pub struct Model {
     pub website: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
-    /// `active` or `archived`.
-    pub status: String,
+    pub status: Status,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub archived_at: Option<DateTimeUtc>,
-    /// `approved` (public), `pending` (waits for a moderator) or `rejected`.
-    pub moderation: String,
+    pub moderation: Moderation,
     /// When an editor last confirmed the listing is still right; not a change.
     pub last_verified_at: Option<DateTimeUtc>,
     /// Who confirmed it: the actor's name.

@@ -1,6 +1,20 @@
 //! One change to an asset, append-only: who, when, and the asset before and after.
 use sea_orm::entity::prelude::*;
 
+stored_enum! {
+    /// What a revision did.
+    pub enum Action {
+        Create = "create",
+        Update = "update",
+        Archive = "archive",
+        Approve = "approve",
+        Reject = "reject",
+        Restore = "restore",
+        Verify = "verify",
+        Import = "import",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "asset_revisions")]
 pub struct Model {
@@ -9,8 +23,7 @@ pub struct Model {
     pub asset_id: Uuid,
     /// The asset's version after the change.
     pub version: i32,
-    /// `create`, `update`, `archive`, `approve`, `reject`, `restore`, `verify`, `import`.
-    pub action: String,
+    pub action: Action,
     pub actor_id: String,
     pub actor_name: String,
     /// The moderator who approved the change, when it waited for one.

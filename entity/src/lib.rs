@@ -5,6 +5,45 @@
 //! spatial indexes built from it (an SQLite R*Tree, a PostGIS column) are maintained by the
 //! database itself (see the migration) and are not part of these models.
 
+/// A closed set of states stored as text: one list of its stored names, read and written
+/// by sea-orm (`DeriveActiveEnum`) and by serde (revision snapshots), with `as_str` for the
+/// rare place that needs the name itself (SQL built by hand, logs).
+macro_rules! stored_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $value:literal ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Clone, Copy, Debug, PartialEq, Eq, Hash, sea_orm::EnumIter, sea_orm::DeriveActiveEnum,
+            serde::Serialize, serde::Deserialize,
+        )]
+        #[sea_orm(rs_type = "String", db_type = "Text")]
+        $vis enum $name {
+            $( $(#[$vmeta])* #[sea_orm(string_value = $value)] #[serde(rename = $value)] $variant ),*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),*];
+
+            /// The stored name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $value),*
+                }
+            }
+
+            /// The value with this stored name.
+            pub fn from_stored(text: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == text)
+            }
+        }
+    };
+}
+
 pub mod api_token;
 pub mod api_token_organization;
 pub mod app_meta;

@@ -2,6 +2,24 @@
 //! moderator.
 use sea_orm::entity::prelude::*;
 
+stored_enum! {
+    /// What a proposed change would do.
+    pub enum ChangeAction {
+        Create = "create",
+        Update = "update",
+        Archive = "archive",
+    }
+}
+
+stored_enum! {
+    /// Where a proposed change stands.
+    pub enum ChangeStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "pending_changes")]
 pub struct Model {
@@ -10,8 +28,7 @@ pub struct Model {
     pub asset_id: Uuid,
     /// The organization the change is for, so its editors can follow it.
     pub organization_id: Option<Uuid>,
-    /// `create`, `update` or `archive`.
-    pub action: String,
+    pub action: ChangeAction,
     /// The asset's version the change was based on; it applies only to that version.
     pub base_version: i32,
     /// JSON snapshot of the asset when proposed; null for a create.
@@ -21,8 +38,7 @@ pub struct Model {
     pub proposed_by_id: String,
     pub proposed_by_name: String,
     pub proposed_at: DateTimeUtc,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: ChangeStatus,
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTimeUtc>,
     /// Why it was rejected.

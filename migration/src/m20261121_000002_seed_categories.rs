@@ -5,7 +5,7 @@ use uuid::Uuid;
 pub struct Migration;
 
 impl MigrationName for Migration {
-    fn name(&self) -> &str {
+    fn name(&self) -> &'static str {
         "m20261121_000002_seed_categories"
     }
 }

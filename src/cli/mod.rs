@@ -12,9 +12,10 @@ use crate::app::{App, AppConfig, connect_and_migrate};
 use crate::auth::Role;
 use crate::config::{DbArgs, ExportArgs, ImportArgs, ServeArgs, TokenCommand};
 use crate::domain::AssetKind;
+use crate::domain::kind::parse_kind;
 use crate::http::HttpConfig;
 use crate::service;
-use crate::service::import::ImportOptions;
+use crate::service::import::{ImportOptions, ImportReport};
 
 pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
     let cors_origins = serve
@@ -96,7 +97,7 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
         .kind
         .as_deref()
         .map(|k| {
-            AssetKind::parse(k).with_context(|| {
+            parse_kind(k).with_context(|| {
                 let all: Vec<&str> = AssetKind::ALL.iter().map(|k| k.as_str()).collect();
                 format!("unknown kind {k:?}; one of {}", all.join(", "))
             })
@@ -104,7 +105,7 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
         .transpose()?;
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("opening {}", args.file.display()))?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let size = file.metadata().map_or(0, |m| m.len());
     let options = ImportOptions {
         kind,
         categories: args.categories.clone(),
@@ -137,6 +138,11 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("import failed, nothing was imported: {}", e.message()))?;
     bar.finish_and_clear();
 
+    print_report(&report, args.strict)
+}
+
+/// The rejection report and the summary, on stderr.
+fn print_report(report: &ImportReport, strict: bool) -> anyhow::Result<()> {
     let mut err = std::io::stderr().lock();
     for r in &report.rejected {
         writeln!(
@@ -150,7 +156,7 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
             r.reason
         )?;
     }
-    if args.strict && !report.rejected.is_empty() {
+    if strict && !report.rejected.is_empty() {
         anyhow::bail!(
             "{} of {} features rejected; --strict: nothing was imported",
             report.rejected.len(),

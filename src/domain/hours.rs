@@ -120,6 +120,19 @@ impl PartialEq for Hours {
     }
 }
 
+impl serde::Serialize for Hours {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Hours {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse(&text).map_err(|e| serde::de::Error::custom(e.message()))
+    }
+}
+
 impl Hours {
     /// Parses OSM `opening_hours` text, e.g. `Mo-Fr 09:00-12:00,13:00-17:00; PH off`.
     pub fn parse(text: &str) -> AppResult<Self> {

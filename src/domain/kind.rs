@@ -2,67 +2,35 @@
 
 use crate::domain::geometry::{GeometryError, GeometryType, Reason};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AssetKind {
-    Park,
-    GreenSpace,
-    CyclePath,
-    WalkingRoute,
-    CommunityGroup,
-    Charity,
-    Activity,
-    Venue,
-    Service,
-    HealthChampion,
+pub use entity::asset::AssetKind;
+
+/// Reads a kind as people write it: the stored name in any case, with `-`, `_` or
+/// spaces (`green space`, `cycle-path`).
+pub fn parse_kind(text: &str) -> Option<AssetKind> {
+    let norm: String = text
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '-' | ' ' => '_',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect();
+    AssetKind::from_stored(&norm)
 }
 
-impl AssetKind {
-    pub const ALL: [AssetKind; 10] = [
-        Self::Park,
-        Self::GreenSpace,
-        Self::CyclePath,
-        Self::WalkingRoute,
-        Self::CommunityGroup,
-        Self::Charity,
-        Self::Activity,
-        Self::Venue,
-        Self::Service,
-        Self::HealthChampion,
-    ];
-
-    /// The stored and GraphQL name, e.g. `GREEN_SPACE`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Park => "PARK",
-            Self::GreenSpace => "GREEN_SPACE",
-            Self::CyclePath => "CYCLE_PATH",
-            Self::WalkingRoute => "WALKING_ROUTE",
-            Self::CommunityGroup => "COMMUNITY_GROUP",
-            Self::Charity => "CHARITY",
-            Self::Activity => "ACTIVITY",
-            Self::Venue => "VENUE",
-            Self::Service => "SERVICE",
-            Self::HealthChampion => "HEALTH_CHAMPION",
-        }
-    }
-
-    /// Accepts the stored name in any case, with `-` or `_` or spaces (`green space`).
-    pub fn parse(text: &str) -> Option<Self> {
-        let norm: String = text
-            .trim()
-            .chars()
-            .map(|c| match c {
-                '-' | ' ' => '_',
-                c => c.to_ascii_uppercase(),
-            })
-            .collect();
-        Self::ALL.into_iter().find(|k| k.as_str() == norm)
-    }
-
+/// What each kind of asset may be.
+pub trait KindRules: Copy {
     /// The geometry types an asset of this kind may have: a park is a point or an area,
     /// a cycle path is a line, a group meets at one or more points.
-    pub fn allowed_geometry(self) -> &'static [GeometryType] {
-        use GeometryType::*;
+    fn allowed_geometry(self) -> &'static [GeometryType];
+
+    /// Refuses a geometry type this kind may not have, naming the ones it may.
+    fn check_geometry(self, geometry: GeometryType) -> Result<(), GeometryError>;
+}
+
+impl KindRules for AssetKind {
+    fn allowed_geometry(self) -> &'static [GeometryType] {
+        use GeometryType::{LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
         match self {
             Self::Park | Self::GreenSpace | Self::Venue => &[Point, Polygon, MultiPolygon],
             Self::CyclePath | Self::WalkingRoute => &[LineString, MultiLineString],
@@ -72,7 +40,7 @@ impl AssetKind {
         }
     }
 
-    pub fn check_geometry(self, geometry: GeometryType) -> Result<(), GeometryError> {
+    fn check_geometry(self, geometry: GeometryType) -> Result<(), GeometryError> {
         if self.allowed_geometry().contains(&geometry) {
             return Ok(());
         }
@@ -95,10 +63,10 @@ mod tests {
 
     #[test]
     fn parses_loose_spellings() {
-        assert_eq!(AssetKind::parse("green space"), Some(AssetKind::GreenSpace));
-        assert_eq!(AssetKind::parse("cycle-path"), Some(AssetKind::CyclePath));
-        assert_eq!(AssetKind::parse("PARK"), Some(AssetKind::Park));
-        assert_eq!(AssetKind::parse("castle"), None);
+        assert_eq!(parse_kind("green space"), Some(AssetKind::GreenSpace));
+        assert_eq!(parse_kind("cycle-path"), Some(AssetKind::CyclePath));
+        assert_eq!(parse_kind("PARK"), Some(AssetKind::Park));
+        assert_eq!(parse_kind("castle"), None);
     }
 
     #[test]

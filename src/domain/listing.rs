@@ -1,6 +1,8 @@
 //! What a link worker checks before suggesting an asset: accessibility, cost and who it
 //! is for.
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use crate::error::{AppError, AppResult};
 
 /// A documented, fixed set of accessibility features, stored as bits.
@@ -76,10 +78,58 @@ impl Accessibility {
     }
 }
 
+/// A set of accessibility features: the bits stored in the database, the names the API
+/// and revision snapshots use (in the fixed order of [`Accessibility::ALL`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AccessibilitySet(i64);
+
+impl AccessibilitySet {
+    pub fn of(features: &[Accessibility]) -> Self {
+        Self(Accessibility::mask(features))
+    }
+
+    /// The set a stored bit mask holds (bits of no feature are dropped).
+    pub fn from_mask(mask: i64) -> Self {
+        Self::of(&Accessibility::from_mask(mask))
+    }
+
+    pub fn mask(self) -> i64 {
+        self.0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn features(self) -> Vec<Accessibility> {
+        Accessibility::from_mask(self.0)
+    }
+}
+
+impl Serialize for AccessibilitySet {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.features().into_iter().map(Accessibility::name))
+    }
+}
+
+impl<'de> Deserialize<'de> for AccessibilitySet {
+    /// Names this build does not know are dropped, as from stored bits.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let names = Vec::<String>::deserialize(deserializer)?;
+        let features: Vec<Accessibility> = names
+            .iter()
+            .filter_map(|n| Accessibility::from_name(n))
+            .collect();
+        Ok(Self::of(&features))
+    }
+}
+
 /// Who an asset is for, by age in years: either bound may be open.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgeRange {
+    #[serde(rename = "minAge", default)]
     pub min: Option<i32>,
+    #[serde(rename = "maxAge", default)]
     pub max: Option<i32>,
 }
 

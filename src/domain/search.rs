@@ -2,9 +2,12 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::hours::check_time;
 use crate::domain::kind::AssetKind;
+use crate::domain::listing::{Accessibility, AccessibilitySet, AgeRange};
 use crate::error::{AppError, AppResult};
 
 /// A WGS84 position, longitude first.
@@ -133,7 +136,9 @@ impl PageSize {
     pub fn new(first: Option<i32>) -> AppResult<Self> {
         match first {
             None => Ok(Self(Self::DEFAULT)),
-            Some(n) if n >= 1 && (n as u64) <= Self::MAX => Ok(Self(n as u64)),
+            Some(n) if u64::try_from(n).is_ok_and(|n| (1..=Self::MAX).contains(&n)) => {
+                Ok(Self(u64::from(n.unsigned_abs())))
+            }
             Some(_) => Err(AppError::invalid(
                 "first",
                 format!("first must be between 1 and {}", Self::MAX),
@@ -144,25 +149,44 @@ impl PageSize {
     pub fn get(self) -> u64 {
         self.0
     }
+
+    /// The cost of a paged field in the query-complexity budget: its page size (as
+    /// `first` would be, clamped) times the cost of one item.
+    pub fn cost(first: Option<i32>, per_item: usize) -> usize {
+        let size = first.map_or(Self::DEFAULT, |n| {
+            u64::try_from(n).unwrap_or(1).clamp(1, Self::MAX)
+        });
+        usize::try_from(size)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(per_item)
+    }
+
+    /// How many of `rows` (read one past the page) to keep, and whether more follow.
+    pub fn split<T>(self, rows: &mut Vec<T>) -> bool {
+        let limit = usize::try_from(self.0).unwrap_or(usize::MAX);
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        more
+    }
 }
 
 /// Filters shared by every search: any of the kinds, any of the categories (a parent
-/// category matches its children), and a case-insensitive text match on name or
-/// description.
+/// category matches its children), words through the full-text index, and what a link
+/// worker checks (accessibility, cost, age, freshness, opening hours).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssetFilter {
     pub kinds: Vec<AssetKind>,
     pub categories: Vec<String>,
     pub text: Option<String>,
-    /// Accessibility features required, as bits; 0 for none.
-    pub accessibility: i64,
+    /// Accessibility features required; empty for none.
+    pub accessibility: AccessibilitySet,
     pub free: Option<bool>,
     pub age: Option<i32>,
-    pub verified_since: Option<chrono::DateTime<chrono::Utc>>,
+    pub verified_since: Option<DateTime<Utc>>,
     /// Never verified, or not since this time (stale listings).
-    pub not_verified_since: Option<chrono::DateTime<chrono::Utc>>,
+    pub not_verified_since: Option<DateTime<Utc>>,
     /// Open at this time (checked against each asset's hours after the search).
-    pub open_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub open_at: Option<DateTime<Utc>>,
     pub include_unknown_hours: bool,
 }
 
@@ -194,6 +218,75 @@ pub fn search_text(name: &str, description: Option<&str>, categories: &[String])
 
 impl AssetFilter {
     pub const MAX_TEXT_CHARS: usize = 200;
+    /// The most days `verifiedWithinDays` may reach back.
+    pub const MAX_DAYS: i32 = 3650;
+
+    /// Only assets with every one of these accessibility features.
+    #[must_use]
+    pub fn with_accessibility(self, features: &[Accessibility]) -> Self {
+        Self {
+            accessibility: AccessibilitySet::of(features),
+            ..self
+        }
+    }
+
+    /// Only free assets (`true`) or ones known to cost something (`false`).
+    #[must_use]
+    pub fn with_free(self, free: Option<bool>) -> Self {
+        Self { free, ..self }
+    }
+
+    /// Only assets for someone of this age (0 to 130).
+    pub fn with_age(self, age: Option<i32>) -> AppResult<Self> {
+        let age = age.map(AgeRange::check_age).transpose()?;
+        Ok(Self { age, ..self })
+    }
+
+    /// Only assets confirmed within this many days of `now` (1 to [`Self::MAX_DAYS`]).
+    pub fn verified_within(self, days: Option<i32>, now: DateTime<Utc>) -> AppResult<Self> {
+        let since = days
+            .map(|d| days_back("verifiedWithinDays", d).map(|back| now - back))
+            .transpose()?;
+        Ok(Self {
+            verified_since: since,
+            ..self
+        })
+    }
+
+    /// Only assets open at `open_at`, or at `now` with `open_now` (not both); with
+    /// `include_unknown_hours`, also those whose hours are not known.
+    pub fn open(
+        self,
+        open_at: Option<DateTime<Utc>>,
+        open_now: Option<bool>,
+        include_unknown_hours: Option<bool>,
+        now: DateTime<Utc>,
+    ) -> AppResult<Self> {
+        let open_at = match (open_at, open_now) {
+            (Some(_), Some(true)) => {
+                return Err(AppError::invalid(
+                    "openNow",
+                    "give openAt or openNow, not both",
+                ));
+            }
+            (Some(at), _) => Some(check_time("openAt", at)?),
+            (None, Some(true)) => Some(now),
+            (None, _) => None,
+        };
+        Ok(Self {
+            open_at,
+            include_unknown_hours: include_unknown_hours.unwrap_or(false),
+            ..self
+        })
+    }
+
+    /// Listings not confirmed for `older_than_days` days, or never (for moderators).
+    pub fn stale(older_than_days: i32, now: DateTime<Utc>) -> AppResult<Self> {
+        Ok(Self {
+            not_verified_since: Some(now - days_back("olderThanDays", older_than_days)?),
+            ..Self::default()
+        })
+    }
     pub const MAX_WORDS: usize = 10;
     pub const MAX_LIST: usize = 50;
 
@@ -235,6 +328,18 @@ impl AssetFilter {
             text,
             ..Self::default()
         })
+    }
+}
+
+/// A number of days to look back, 1 to [`AssetFilter::MAX_DAYS`].
+fn days_back(field: &'static str, days: i32) -> AppResult<chrono::Duration> {
+    if (1..=AssetFilter::MAX_DAYS).contains(&days) {
+        Ok(chrono::Duration::days(i64::from(days)))
+    } else {
+        Err(AppError::invalid(
+            field,
+            format!("{field} is 1 to {}", AssetFilter::MAX_DAYS),
+        ))
     }
 }
 

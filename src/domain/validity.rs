@@ -147,7 +147,7 @@ pub fn check(polygons: &[Polygon<f64>]) -> Result<(), Problem> {
         }
     }
     let tree = RTree::bulk_load(edges);
-    for edge in tree.iter() {
+    for edge in &tree {
         for other in tree.locate_in_envelope_intersecting(&edge.envelope()) {
             let key = |e: &Edge| (e.polygon, e.ring, e.index);
             if key(other) <= key(edge) {
@@ -397,12 +397,22 @@ mod tests {
         ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// A uniform draw from 0 to `n - 1`.
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "a draw in [0, 1) scaled to a small count is a small non-negative integer"
+    )]
+    fn below(state: &mut u64, n: usize) -> usize {
+        (next(state) * n as f64) as usize
+    }
+
     #[test]
     fn agrees_with_geo_on_random_polygons() {
         let mut state = 42;
         let (mut valid, mut invalid) = (0, 0);
         for _ in 0..3_000 {
-            let n = 3 + (next(&mut state) * 6.0) as usize;
+            let n = 3 + below(&mut state, 6);
             let mut ring: Vec<Coord<f64>> = (0..n)
                 .map(|_| c(next(&mut state) * 10.0, next(&mut state) * 10.0))
                 .collect();
@@ -432,9 +442,9 @@ mod tests {
                 check(&multi)
             );
             if p.is_valid() {
-                valid += 1
+                valid += 1;
             } else {
-                invalid += 1
+                invalid += 1;
             }
         }
         assert!(

@@ -1,18 +1,25 @@
 //! The GraphQL API: thin resolvers that turn inputs into domain types, call one service
 //! function and map the result. The SDL this produces is `schema.graphql` at the repo root.
 //!
-//! - `scalars`: `GeoJSON`
-//! - `types`: `Asset`, `Organization`, `Category`, connections and inputs
 //! - `query`, `mutation`: the roots
-//! - `loaders`: DataLoaders for an asset's categories and organization
+//! - `asset`: `Asset` and its enums; `asset_input`: what creates and changes one
+//! - `search`: the filter, the shapes, pages of results and why each matched
+//! - `organization`: `Organization` and `Category`
+//! - `trust`: who is asking, history, moderation; `shortlists`: what a resident opens
+//! - `page`: `PageInfo` and the one way a page of edges is built
+//! - `scalars`: `GeoJSON`; `loaders`: DataLoaders for an asset's relations
 
+mod asset;
+mod asset_input;
 pub mod loaders;
 mod mutation;
+mod organization;
+mod page;
 mod query;
 mod scalars;
+mod search;
 mod shortlists;
 mod trust;
-mod types;
 
 use async_graphql::{EmptySubscription, Schema};
 

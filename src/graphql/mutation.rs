@@ -1,155 +1,26 @@
 //! The mutation root.
 
-use async_graphql::{Context, ID, MaybeUndefined, Object};
+use async_graphql::{Context, ID, Object};
 
+use super::asset::{Asset, parse_id};
+use super::asset_input::{CreateAssetInput, UpdateAssetInput, text};
+use super::organization::{Category, CreateOrganizationInput, Organization};
 use super::trust::{self, PendingChange};
-use super::types::AccessibilityFeature;
-use super::types::{
-    Asset, CreateAssetInput, CreateOrganizationInput, Organization, UpdateAssetInput, parse_id,
-};
 use crate::db::Db;
-use crate::domain::asset::{Contact, Details, parse_email};
-use crate::domain::hours::Hours;
-use crate::domain::listing::{Accessibility, AgeRange};
-use crate::domain::{AssetKind, AssetPatch, NewAsset, Text, ValidGeometry};
-use crate::error::AppError;
-use crate::error::AppResult;
+use crate::domain::AtVersion;
+use crate::domain::Text;
+use crate::domain::text::{parse_email, parse_slug};
+use crate::error::{AppError, AppResult};
 use crate::service;
+use crate::service::idempotency::IdempotencyKey;
 
 pub struct MutationRoot;
 
-fn text(field: &'static str, v: Option<&str>) -> AppResult<Option<Text>> {
-    Text::parse_opt(field, v, Text::FIELD_MAX)
-}
-
-/// `undefined` leaves a field alone; `null` or empty text clears it.
-fn patch_text(
-    field: &'static str,
-    v: &MaybeUndefined<String>,
-    max: usize,
-) -> AppResult<Option<Option<Text>>> {
-    match v {
-        MaybeUndefined::Undefined => Ok(None),
-        MaybeUndefined::Null => Ok(Some(None)),
-        MaybeUndefined::Value(s) => Text::parse_opt(field, Some(s), max).map(Some),
-    }
-}
-
-fn hours(v: Option<&str>) -> AppResult<Option<Hours>> {
-    v.map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(Hours::parse)
-        .transpose()
-}
-
-fn features(v: Vec<AccessibilityFeature>) -> Vec<Accessibility> {
-    v.into_iter().map(Into::into).collect()
-}
-
-fn patch_value<T: Clone>(v: &MaybeUndefined<T>) -> Option<Option<T>> {
-    match v {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(x) => Some(Some(x.clone())),
-    }
-}
-
-fn new_asset(input: CreateAssetInput) -> AppResult<NewAsset> {
-    let details = Details {
-        opening_hours: hours(input.opening_hours.as_deref())?,
-        accessibility: features(input.accessibility.clone().unwrap_or_default()),
-        free: input.free,
-        cost_note: text("costNote", input.cost_note.as_deref())?,
-        ages: AgeRange::new(input.min_age, input.max_age)?,
-    };
-    let mut new = new_asset_core(input)?;
-    new.details = details;
-    Ok(new)
-}
-
-fn new_asset_core(input: CreateAssetInput) -> AppResult<NewAsset> {
-    let kind = AssetKind::from(input.kind);
-    let geometry = ValidGeometry::parse(&input.geometry.0)?;
-    let organization_id = input
-        .organization_id
-        .as_ref()
-        .map(|id| parse_id("organizationId", id))
-        .transpose()?;
-    NewAsset::new(
-        kind,
-        Text::parse("name", &input.name, Text::NAME_MAX)?,
-        Text::parse_opt(
-            "description",
-            input.description.as_deref(),
-            Text::DESCRIPTION_MAX,
-        )?,
-        geometry,
-        input.categories.unwrap_or_default(),
-        organization_id,
-        Contact {
-            address: text("address", input.address.as_deref())?,
-            postcode: text("postcode", input.postcode.as_deref())?,
-            website: text("website", input.website.as_deref())?,
-            email: parse_email(input.email.as_deref())?,
-            phone: text("phone", input.phone.as_deref())?,
-        },
-    )
-}
-
-fn patch_age(field: &'static str, v: &MaybeUndefined<i32>) -> AppResult<Option<Option<i32>>> {
-    match patch_value(v) {
-        Some(Some(age)) if !(0..=AgeRange::OLDEST).contains(&age) => Err(AppError::invalid(
-            field,
-            format!("{field} is 0 to {}", AgeRange::OLDEST),
-        )),
-        other => Ok(other),
-    }
-}
-
-fn patch(input: UpdateAssetInput) -> AppResult<AssetPatch> {
-    let email = match &input.email {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(s) => Some(parse_email(Some(s))?),
-    };
-    let organization_id = match &input.organization_id {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(id) => Some(Some(parse_id("organizationId", id)?)),
-    };
-    Ok(AssetPatch {
-        kind: input.kind.map(AssetKind::from),
-        name: input
-            .name
-            .as_deref()
-            .map(|n| Text::parse("name", n, Text::NAME_MAX))
-            .transpose()?,
-        description: patch_text("description", &input.description, Text::DESCRIPTION_MAX)?,
-        geometry: input
-            .geometry
-            .as_ref()
-            .map(|g| ValidGeometry::parse(&g.0))
-            .transpose()?,
-        categories: input
-            .categories
-            .map(crate::domain::asset::dedup_categories)
-            .transpose()?,
-        organization_id,
-        address: patch_text("address", &input.address, Text::FIELD_MAX)?,
-        postcode: patch_text("postcode", &input.postcode, Text::FIELD_MAX)?,
-        website: patch_text("website", &input.website, Text::FIELD_MAX)?,
-        email,
-        phone: patch_text("phone", &input.phone, Text::FIELD_MAX)?,
-        opening_hours: match &input.opening_hours {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(t) => Some(hours(Some(t))?),
-        },
-        accessibility: input.accessibility.map(features),
-        free: patch_value(&input.free),
-        cost_note: patch_text("costNote", &input.cost_note, Text::FIELD_MAX)?,
-        min_age: patch_age("minAge", &input.min_age)?,
-        max_age: patch_age("maxAge", &input.max_age)?,
+/// The asset `id` at the version the caller last read.
+fn at_version(id: &ID, expected_version: i32) -> AppResult<AtVersion> {
+    Ok(AtVersion {
+        id: parse_id("id", id)?,
+        version: expected_version,
     })
 }
 
@@ -166,14 +37,15 @@ impl MutationRoot {
         input: CreateAssetInput,
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<Asset> {
-        let actor = trust::actor(ctx)?;
-        let db = ctx.data::<Db>()?;
+        let (actor, db) = trust::caller(ctx)?;
         let key = idempotency_key
             .as_deref()
-            .map(service::assets::Idempotency::check_key)
+            .map(IdempotencyKey::parse)
             .transpose()?;
-        let new = new_asset(input)?;
-        Ok(Asset(service::assets::create(db, actor, new, key).await?))
+        let content = input.into_content()?;
+        Ok(Asset(
+            service::assets::create(db, actor, content, key).await?,
+        ))
     }
 
     /// Changes an asset. `expectedVersion` is the version the change was based on; if the
@@ -189,13 +61,10 @@ impl MutationRoot {
         expected_version: i32,
         input: UpdateAssetInput,
     ) -> async_graphql::Result<Asset> {
-        let actor = trust::actor(ctx)?;
-        let db = ctx.data::<Db>()?;
-        let id = parse_id("id", &id)?;
-        let patch = patch(input)?;
-        Ok(Asset(
-            service::assets::update(db, actor, id, expected_version, patch).await?,
-        ))
+        let (actor, db) = trust::caller(ctx)?;
+        let at = at_version(&id, expected_version)?;
+        let patch = input.into_patch()?;
+        Ok(Asset(service::assets::update(db, actor, at, patch).await?))
     }
 
     /// Archives an asset: it leaves every search but stays readable by id, and a
@@ -206,12 +75,9 @@ impl MutationRoot {
         id: ID,
         expected_version: i32,
     ) -> async_graphql::Result<Asset> {
-        let actor = trust::actor(ctx)?;
-        let db = ctx.data::<Db>()?;
-        let id = parse_id("id", &id)?;
-        Ok(Asset(
-            service::assets::archive(db, actor, id, expected_version).await?,
-        ))
+        let (actor, db) = trust::caller(ctx)?;
+        let at = at_version(&id, expected_version)?;
+        Ok(Asset(service::assets::archive(db, actor, at).await?))
     }
 
     /// Confirms that the listing, as at `expectedVersion`, is still right: sets
@@ -223,12 +89,9 @@ impl MutationRoot {
         id: ID,
         expected_version: i32,
     ) -> async_graphql::Result<Asset> {
-        let actor = trust::actor(ctx)?;
-        let db = ctx.data::<Db>()?;
-        let id = parse_id("id", &id)?;
-        Ok(Asset(
-            service::assets::verify(db, actor, id, expected_version).await?,
-        ))
+        let (actor, db) = trust::caller(ctx)?;
+        let at = at_version(&id, expected_version)?;
+        Ok(Asset(service::assets::verify(db, actor, at).await?))
     }
 
     /// Moderators: puts an asset back as it was at `toVersion` (see `Asset.history`), as
@@ -241,11 +104,10 @@ impl MutationRoot {
         expected_version: i32,
         to_version: i32,
     ) -> async_graphql::Result<Asset> {
-        let actor = trust::principal(ctx).require_moderator()?;
-        let db = ctx.data::<Db>()?;
-        let id = parse_id("id", &id)?;
+        let (actor, db) = trust::moderator(ctx)?;
+        let at = at_version(&id, expected_version)?;
         Ok(Asset(
-            service::assets::restore(db, actor, id, expected_version, to_version).await?,
+            service::assets::restore(db, actor, at, to_version).await?,
         ))
     }
 
@@ -256,8 +118,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<PendingChange> {
-        let actor = trust::principal(ctx).require_moderator()?;
-        let db = ctx.data::<Db>()?;
+        let (actor, db) = trust::moderator(ctx)?;
         let id = parse_id("id", &id)?;
         Ok(PendingChange(
             service::moderation::approve(db, actor, id).await?,
@@ -272,8 +133,7 @@ impl MutationRoot {
         id: ID,
         reason: String,
     ) -> async_graphql::Result<PendingChange> {
-        let actor = trust::principal(ctx).require_moderator()?;
-        let db = ctx.data::<Db>()?;
+        let (actor, db) = trust::moderator(ctx)?;
         let id = parse_id("id", &id)?;
         let reason = Text::parse("reason", &reason, Text::FIELD_MAX)?;
         Ok(PendingChange(
@@ -290,12 +150,8 @@ impl MutationRoot {
         trust::principal(ctx).require_moderator()?;
         let db = ctx.data::<Db>()?;
         let new = service::organizations::NewOrganization {
-            name: Text::parse("name", &input.name, Text::NAME_MAX)?,
-            description: Text::parse_opt(
-                "description",
-                input.description.as_deref(),
-                Text::DESCRIPTION_MAX,
-            )?,
+            name: Text::name(&input.name)?,
+            description: Text::description(input.description.as_deref())?,
             website: text("website", input.website.as_deref())?,
             email: parse_email(input.email.as_deref())?,
             phone: text("phone", input.phone.as_deref())?,
@@ -316,8 +172,7 @@ impl MutationRoot {
         asset_ids: Vec<ID>,
         note: Option<String>,
     ) -> async_graphql::Result<super::shortlists::Shortlist> {
-        let actor = trust::actor(ctx)?;
-        let db = ctx.data::<Db>()?;
+        let (actor, db) = trust::caller(ctx)?;
         let ids = super::shortlists::id_list(&asset_ids)?;
         let note = service::shortlists::check_note(note.as_deref())?;
         let days = super::shortlists::days(ctx);
@@ -333,21 +188,16 @@ impl MutationRoot {
         slug: String,
         name: String,
         parent_slug: Option<String>,
-    ) -> async_graphql::Result<super::types::Category> {
+    ) -> async_graphql::Result<Category> {
         let actor = trust::actor(ctx)?;
         if actor.role != crate::auth::Role::Admin {
-            return Err(
-                crate::error::AppError::forbidden("only an admin may add categories").into(),
-            );
+            return Err(AppError::forbidden("only an admin may add categories").into());
         }
         let db = ctx.data::<Db>()?;
-        let slug = crate::domain::asset::parse_slug(&slug)?;
-        let name = Text::parse("name", &name, Text::NAME_MAX)?;
-        let parent = parent_slug
-            .as_deref()
-            .map(crate::domain::asset::parse_slug)
-            .transpose()?;
-        Ok(super::types::Category(
+        let slug = parse_slug(&slug)?;
+        let name = Text::name(&name)?;
+        let parent = parent_slug.as_deref().map(parse_slug).transpose()?;
+        Ok(Category(
             service::categories::create(db, &slug, name, parent.as_deref()).await?,
         ))
     }

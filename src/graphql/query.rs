@@ -3,29 +3,58 @@
 use async_graphql::{Context, ID, Object};
 use uuid::Uuid;
 
+use super::asset::{Asset, parse_id};
+use super::organization::{Category, Organization, OrganizationConnection, OrganizationEdge};
+use super::page::{self, Position};
 use super::scalars::GeoJson;
+use super::search::{
+    AssetConnection, AssetFilterInput, AssetSearchConnection, BBoxInput, LonLatInput,
+};
 use super::trust::{
     self, ChangeStatus, PendingChange, PendingChangeConnection, PendingChangeEdge, Viewer,
 };
-use super::types::{
-    Asset, AssetConnection, AssetFilterInput, AssetSearchConnection, BBoxInput, Category,
-    LonLatInput, Organization, OrganizationConnection, OrganizationEdge, PageInfo, parse_id,
-};
 use crate::db::Db;
-use crate::domain::{BBox, Buffer, LonLat, PageSize, Radius, SearchCursor, ValidGeometry};
+use crate::domain::{
+    AssetFilter, BBox, Buffer, LonLat, PageSize, Radius, SearchCursor, ValidGeometry,
+};
 use crate::error::AppError;
 use crate::service;
 use crate::service::search::Page;
+use crate::spatial::Shape;
 
 pub struct QueryRoot;
 
-async fn prefetch(ctx: &Context<'_>, page: &Page) -> async_graphql::Result<()> {
+/// A page of a search, with the relations the query selects loaded for the whole page.
+async fn searched(
+    ctx: &Context<'_>,
+    shape: Shape<'_>,
+    filter: AssetFilter,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<Page> {
+    let db = ctx.data::<Db>()?;
+    let first = PageSize::new(first)?;
+    let after = SearchCursor::decode_opt(after.as_deref())?;
+    let page = service::search::search(db, shape, filter, first, after).await?;
     let assets: Vec<&entity::asset::Model> = page.items.iter().map(|(a, _)| a).collect();
-    super::loaders::prefetch(ctx, &assets).await
+    super::loaders::prefetch(ctx, &assets).await?;
+    Ok(page)
 }
 
-fn filter(filter: Option<AssetFilterInput>) -> Result<crate::domain::AssetFilter, AppError> {
-    filter.unwrap_or_default().into_domain()
+/// An id-ordered list read one past the page, as edges.
+fn id_page<T, E>(
+    mut rows: Vec<T>,
+    first: PageSize,
+    after: Option<Uuid>,
+    id: impl Fn(&T) -> Uuid,
+    edge: impl FnMut(T, String) -> E,
+) -> (Vec<E>, page::PageInfo) {
+    let position = Position {
+        has_next: first.split(&mut rows),
+        has_previous: after.is_some(),
+        resume_after: None,
+    };
+    page::edges(rows, position, |row| page::id_cursor(id(row)), edge)
 }
 
 #[Object(name = "Query")]
@@ -43,7 +72,7 @@ impl QueryRoot {
     /// `distanceMeters`, the geodesic distance (WGS84 ellipsoid) to the nearest point of
     /// the asset's geometry (0 inside a polygon). The radius is inclusive, more than 0 and
     /// at most 50 000 m. `first` is 1 to 100 (default 20); `after` is an `endCursor`.
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "PageSize::cost(first, child_complexity)")]
     async fn nearby_assets(
         &self,
         ctx: &Context<'_>,
@@ -53,22 +82,18 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<AssetSearchConnection> {
-        let db = ctx.data::<Db>()?;
         let center = LonLat::new(near.lon, near.lat)?;
         let radius = Radius::meters(radius_meters)?;
-        let filter = self::filter(filter)?;
-        let first = PageSize::new(first)?;
-        let after = SearchCursor::decode_opt(after.as_deref())?;
-        let page = service::search::nearby(db, center, radius, filter, first, after).await?;
-        prefetch(ctx, &page).await?;
-        Ok(page.into())
+        let filter = AssetFilterInput::parse(filter)?;
+        let shape = Shape::Near { center, radius };
+        Ok(searched(ctx, shape, filter, first, after).await?.into())
     }
 
     /// Active assets whose geometry intersects the box (a map viewport), in a stable
     /// order (by id). `first` is 1 to 100 (default 20).
     #[graphql(
         name = "assetsInBBox",
-        complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity"
+        complexity = "PageSize::cost(first, child_complexity)"
     )]
     async fn assets_in_bbox(
         &self,
@@ -78,21 +103,18 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<AssetConnection> {
-        let db = ctx.data::<Db>()?;
         let bbox = BBox::new(bbox.min_lon, bbox.min_lat, bbox.max_lon, bbox.max_lat)?;
-        let filter = self::filter(filter)?;
-        let first = PageSize::new(first)?;
-        let after = SearchCursor::decode_opt(after.as_deref())?;
-        let page = service::search::in_bbox(db, bbox, filter, first, after).await?;
-        prefetch(ctx, &page).await?;
-        Ok(page.into())
+        let filter = AssetFilterInput::parse(filter)?;
+        Ok(searched(ctx, Shape::InBox(bbox), filter, first, after)
+            .await?
+            .into())
     }
 
     /// Active assets that intersect `geometry` (a ward boundary), or that lie within
     /// `bufferMeters` of it (a corridor along a route), nearest first. `distanceMeters` is
     /// the geodesic distance between the nearest points (0 where they intersect).
     /// `bufferMeters` is 0 to 10 000 (default 0).
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "PageSize::cost(first, child_complexity)")]
     async fn assets_intersecting(
         &self,
         ctx: &Context<'_>,
@@ -102,16 +124,14 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<AssetSearchConnection> {
-        let db = ctx.data::<Db>()?;
         let geometry = ValidGeometry::parse(&geometry.0).map_err(AppError::from)?;
         let buffer = Buffer::meters(buffer_meters)?;
-        let filter = self::filter(filter)?;
-        let first = PageSize::new(first)?;
-        let after = SearchCursor::decode_opt(after.as_deref())?;
-        let page =
-            service::search::intersecting(db, geometry, buffer, filter, first, after).await?;
-        prefetch(ctx, &page).await?;
-        Ok(page.into())
+        let filter = AssetFilterInput::parse(filter)?;
+        let shape = Shape::Around {
+            geometry: &geometry,
+            buffer,
+        };
+        Ok(searched(ctx, shape, filter, first, after).await?.into())
     }
 
     /// One organization by id; null when there is none.
@@ -126,7 +146,7 @@ impl QueryRoot {
     }
 
     /// Organizations in the order they were created. `first` is 1 to 100 (default 20).
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "PageSize::cost(first, child_complexity)")]
     async fn organizations(
         &self,
         ctx: &Context<'_>,
@@ -136,26 +156,18 @@ impl QueryRoot {
         let db = ctx.data::<Db>()?;
         let first = PageSize::new(first)?;
         let after: Option<Uuid> = SearchCursor::decode_opt(after.as_deref())?.map(|c| c.id);
-        let mut rows = service::organizations::list(db, after, first).await?;
-        let limit = usize::try_from(first.get()).unwrap_or(usize::MAX);
-        let has_next = rows.len() > limit;
-        rows.truncate(limit);
-        let cursor = |id: Uuid| SearchCursor { distance: 0.0, id }.encode();
-        Ok(OrganizationConnection {
-            page_info: PageInfo {
-                has_next_page: has_next,
-                has_previous_page: after.is_some(),
-                start_cursor: rows.first().map(|o| cursor(o.id)),
-                end_cursor: rows.last().map(|o| cursor(o.id)),
+        let rows = service::organizations::list(db, after, first).await?;
+        let (edges, page_info) = id_page(
+            rows,
+            first,
+            after,
+            |o| o.id,
+            |o, cursor| OrganizationEdge {
+                node: Organization(o),
+                cursor,
             },
-            edges: rows
-                .into_iter()
-                .map(|o| OrganizationEdge {
-                    cursor: cursor(o.id),
-                    node: Organization(o),
-                })
-                .collect(),
-        })
+        );
+        Ok(OrganizationConnection { edges, page_info })
     }
 
     /// The caller, as their API token identifies them; null without one.
@@ -166,7 +178,7 @@ impl QueryRoot {
     /// Proposed changes with this status (default PENDING), oldest first: all of them for
     /// moderators, those of their own organizations for editors. `first` is 1 to 100
     /// (default 20).
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "PageSize::cost(first, child_complexity)")]
     async fn pending_changes(
         &self,
         ctx: &Context<'_>,
@@ -179,26 +191,18 @@ impl QueryRoot {
         let first = PageSize::new(first)?;
         let after: Option<Uuid> = SearchCursor::decode_opt(after.as_deref())?.map(|c| c.id);
         let status = status.unwrap_or(ChangeStatus::Pending);
-        let mut rows = service::moderation::list(db, actor, status.as_str(), after, first).await?;
-        let limit = usize::try_from(first.get()).unwrap_or(usize::MAX);
-        let has_next = rows.len() > limit;
-        rows.truncate(limit);
-        let cursor = |id: Uuid| SearchCursor { distance: 0.0, id }.encode();
-        Ok(PendingChangeConnection {
-            page_info: PageInfo {
-                has_next_page: has_next,
-                has_previous_page: after.is_some(),
-                start_cursor: rows.first().map(|c| cursor(c.id)),
-                end_cursor: rows.last().map(|c| cursor(c.id)),
+        let rows = service::moderation::list(db, actor, status.into(), after, first).await?;
+        let (edges, page_info) = id_page(
+            rows,
+            first,
+            after,
+            |c| c.id,
+            |c, cursor| PendingChangeEdge {
+                node: PendingChange(c),
+                cursor,
             },
-            edges: rows
-                .into_iter()
-                .map(|c| PendingChangeEdge {
-                    cursor: cursor(c.id),
-                    node: PendingChange(c),
-                })
-                .collect(),
-        })
+        );
+        Ok(PendingChangeConnection { edges, page_info })
     }
 
     /// A shortlist by its code (case, spaces and dashes do not matter); null when there is
@@ -217,7 +221,7 @@ impl QueryRoot {
     /// Moderators: listings not confirmed (`verifyAsset`) for `olderThanDays` days, or
     /// never, within `radiusMeters` of `near`, nearest first, to chase up. `first` is 1 to
     /// 100 (default 20).
-    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity")]
+    #[graphql(complexity = "PageSize::cost(first, child_complexity)")]
     async fn stale_assets(
         &self,
         ctx: &Context<'_>,
@@ -228,23 +232,11 @@ impl QueryRoot {
         after: Option<String>,
     ) -> async_graphql::Result<AssetSearchConnection> {
         trust::principal(ctx).require_moderator()?;
-        let db = ctx.data::<Db>()?;
         let center = LonLat::new(near.lon, near.lat)?;
         let radius = Radius::meters(radius_meters)?;
-        if !(1..=3650).contains(&older_than_days) {
-            return Err(AppError::invalid("olderThanDays", "olderThanDays is 1 to 3650").into());
-        }
-        let filter = crate::domain::AssetFilter {
-            not_verified_since: Some(
-                crate::service::now() - chrono::Duration::days(i64::from(older_than_days)),
-            ),
-            ..Default::default()
-        };
-        let first = PageSize::new(first)?;
-        let after = SearchCursor::decode_opt(after.as_deref())?;
-        let page = service::search::nearby(db, center, radius, filter, first, after).await?;
-        prefetch(ctx, &page).await?;
-        Ok(page.into())
+        let filter = AssetFilter::stale(older_than_days, service::now())?;
+        let shape = Shape::Near { center, radius };
+        Ok(searched(ctx, shape, filter, first, after).await?.into())
     }
 
     /// The whole needs-and-interests taxonomy, by slug.

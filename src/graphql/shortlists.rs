@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::{asset, shortlist};
 
-use super::types::Asset;
+use super::asset::Asset;
 
 /// A handful of assets a link worker picked for a resident, with a note, opened by its
 /// `code` without signing in. It holds no personal data (no name, NHS number, address or
@@ -57,13 +57,13 @@ impl ShortlistItem {
 
     /// True when the asset has been taken off the map since the shortlist was made.
     async fn archived(&self) -> bool {
-        self.0.0.status == crate::service::assets::ARCHIVED
+        self.0.0.status == crate::domain::AssetStatus::Archived
     }
 }
 
 pub fn id_list(ids: &[ID]) -> crate::error::AppResult<Vec<uuid::Uuid>> {
     ids.iter()
-        .map(|id| super::types::parse_id("assetIds", id))
+        .map(|id| super::asset::parse_id("assetIds", id))
         .collect()
 }
 

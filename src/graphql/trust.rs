@@ -5,10 +5,12 @@ use chrono::{DateTime, Utc};
 use entity::{asset_revision, pending_change};
 use serde_json::Value;
 
-use super::types::{Asset, Organization, PageInfo};
+use super::asset::Asset;
+use super::organization::Organization;
+use super::page::PageInfo;
 use crate::auth::{self, Actor, Principal};
 use crate::db::Db;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::service;
 
 /// What an API token may do.
@@ -64,7 +66,7 @@ pub struct FieldChange {
 }
 
 fn changes(before: Option<&str>, after: Option<&str>) -> AppResult<Vec<FieldChange>> {
-    Ok(service::assets::diff(before, after)?
+    Ok(service::asset_version::revision::diff(before, after)?
         .into_iter()
         .map(|(field, before, after)| FieldChange {
             field,
@@ -76,6 +78,7 @@ fn changes(before: Option<&str>, after: Option<&str>) -> AppResult<Vec<FieldChan
 
 /// What a revision did.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::asset_revision::Action")]
 pub enum RevisionAction {
     Create,
     Update,
@@ -92,24 +95,6 @@ pub enum RevisionAction {
     Import,
 }
 
-fn revision_action(s: &str) -> AppResult<RevisionAction> {
-    Ok(match s {
-        "create" => RevisionAction::Create,
-        "update" => RevisionAction::Update,
-        "archive" => RevisionAction::Archive,
-        "approve" => RevisionAction::Approve,
-        "reject" => RevisionAction::Reject,
-        "restore" => RevisionAction::Restore,
-        "verify" => RevisionAction::Verify,
-        "import" => RevisionAction::Import,
-        other => {
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "stored revision action {other:?}"
-            )));
-        }
-    })
-}
-
 /// One change in an asset's history. History is append-only: nothing rewrites it.
 pub struct AssetRevision(pub asset_revision::Model);
 
@@ -124,8 +109,8 @@ impl AssetRevision {
         self.0.version
     }
 
-    async fn action(&self) -> async_graphql::Result<RevisionAction> {
-        Ok(revision_action(&self.0.action)?)
+    async fn action(&self) -> RevisionAction {
+        self.0.action.into()
     }
 
     /// Who made the change: the token holder's name.
@@ -155,6 +140,7 @@ impl AssetRevision {
 
 /// Where a proposed change stands.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::pending_change::ChangeStatus")]
 pub enum ChangeStatus {
     /// Waits for a moderator.
     Pending,
@@ -162,18 +148,9 @@ pub enum ChangeStatus {
     Rejected,
 }
 
-impl ChangeStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => service::assets::PENDING,
-            Self::Approved => service::assets::APPROVED,
-            Self::Rejected => service::assets::REJECTED,
-        }
-    }
-}
-
 /// What a proposed change would do.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::pending_change::ChangeAction")]
 pub enum ChangeAction {
     /// Publish a new asset.
     Create,
@@ -205,19 +182,11 @@ impl PendingChange {
     }
 
     async fn action(&self) -> ChangeAction {
-        match self.0.action.as_str() {
-            "create" => ChangeAction::Create,
-            "archive" => ChangeAction::Archive,
-            _ => ChangeAction::Update,
-        }
+        self.0.action.into()
     }
 
     async fn status(&self) -> ChangeStatus {
-        match self.0.status.as_str() {
-            "approved" => ChangeStatus::Approved,
-            "rejected" => ChangeStatus::Rejected,
-            _ => ChangeStatus::Pending,
-        }
+        self.0.status.into()
     }
 
     /// The asset's version the change was made against; it applies to that version only.
@@ -278,4 +247,14 @@ pub fn principal<'a>(ctx: &'a Context<'_>) -> &'a Principal {
 /// The caller, or `UNAUTHENTICATED`.
 pub fn actor<'a>(ctx: &'a Context<'_>) -> AppResult<&'a auth::Actor> {
     principal(ctx).require()
+}
+
+/// The caller (or `UNAUTHENTICATED`) and the database.
+pub fn caller<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<(&'a Actor, &'a Db)> {
+    Ok((actor(ctx)?, ctx.data::<Db>()?))
+}
+
+/// The caller if a moderator (or `UNAUTHENTICATED`, `FORBIDDEN`), and the database.
+pub fn moderator<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<(&'a Actor, &'a Db)> {
+    Ok((principal(ctx).require_moderator()?, ctx.data::<Db>()?))
 }

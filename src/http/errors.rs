@@ -80,6 +80,10 @@ pub async fn json_error_bodies(request: Request, next: Next) -> Response<Body> {
 }
 
 /// A panic while handling a request: logged, answered as `INTERNAL`, the server goes on.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "tower-http's CatchPanicLayer hands the panic over by value"
+)]
 pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
     let detail = panic
         .downcast_ref::<&str>()
@@ -95,6 +99,10 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
 }
 
 /// The rate limiter's refusal, with `Retry-After` in seconds.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "tower_governor's error handler hands the error over by value"
+)]
 pub fn rate_limited(error: GovernorError) -> Response<Body> {
     match error {
         GovernorError::TooManyRequests { wait_time, .. } => {

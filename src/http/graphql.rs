@@ -32,46 +32,44 @@ fn bad_request(message: &str) -> Response<Body> {
     error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", message)
 }
 
-pub async fn execute(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response<Body> {
+/// The request a body holds: JSON with one operation, nothing else; or the status and
+/// message to refuse it with.
+fn parse_body(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<async_graphql::Request, (StatusCode, &'static str)> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
     if !json {
-        return error_response(
+        return Err((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "INVALID_INPUT",
             "send GraphQL as a JSON body with Content-Type: application/json",
-        );
+        ));
     }
-    let mut request: async_graphql::Request = match serde_json::from_slice::<serde_json::Value>(
-        &body,
-    ) {
+    let bad = |message| Err((StatusCode::BAD_REQUEST, message));
+    match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(serde_json::Value::Array(_)) => {
-            return bad_request(
-                "batched requests are not supported: send one operation per request",
-            );
+            bad("batched requests are not supported: send one operation per request")
         }
         Ok(value) if !value.get("query").is_some_and(serde_json::Value::is_string) => {
-            return bad_request("the body must be a JSON object with a \"query\" string");
+            bad("the body must be a JSON object with a \"query\" string")
         }
-        Ok(value) => match serde_json::from_value(value) {
-            Ok(r) => r,
-            Err(_) => {
-                return bad_request(
-                    "the body must be a JSON object with \"query\" and optional \"variables\" and \"operationName\"",
-                );
-            }
-        },
-        Err(_) => return bad_request("the body is not valid JSON (or is nested too deeply)"),
-    };
+        Ok(value) => serde_json::from_value(value).or_else(|_| {
+            bad("the body must be a JSON object with \"query\" and optional \"variables\" and \"operationName\"")
+        }),
+        Err(_) => bad("the body is not valid JSON (or is nested too deeply)"),
+    }
+}
+
+/// Refuses a query too deep or too large before it runs, and names the operation on
+/// the request's span. A syntax error is left for async-graphql to report, with its
+/// position.
+pub fn check_query(request: &mut async_graphql::Request) -> Result<(), String> {
     if nesting_depth(&request.query) > MAX_NESTING {
-        return bad_request(&format!(
+        return Err(format!(
             "the query is nested more than {MAX_NESTING} levels deep"
         ));
     }
@@ -79,16 +77,59 @@ pub async fn execute(
         .operation_name
         .clone()
         .or_else(|| leading_operation_name(&request.query));
-    // a syntax error is left for async-graphql to report, with its position
     if let Ok(doc) = request.parsed_query() {
-        if let Err(message) = check_size(doc) {
-            return bad_request(&message);
-        }
+        check_size(doc)?;
         if let Some(name) = named.or_else(|| first_operation_name(doc)) {
             tracing::Span::current().record("graphql.operation", name.as_str());
         }
     }
+    Ok(())
+}
 
+/// Gives every error a code: errors before execution (syntax, validation, limits) and in
+/// an argument's value are `INVALID_INPUT`; an uncoded error in a resolver is logged and
+/// becomes `INTERNAL`, which also carries the request id.
+pub fn code_errors(errors: &mut [async_graphql::ServerError], request_id: &str) {
+    for error in errors {
+        let extensions = error
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default);
+        let code = match extensions.get("code") {
+            Some(async_graphql::Value::String(code)) => code.clone(),
+            Some(_) => "INTERNAL".to_owned(),
+            None if error.path.is_empty()
+                || error.message.starts_with("Invalid value for argument")
+                || error.message.starts_with("Failed to parse") =>
+            {
+                extensions.set("code", "INVALID_INPUT");
+                "INVALID_INPUT".to_owned()
+            }
+            None => {
+                tracing::error!(error.message = %error.message, "uncoded error in a resolver");
+                "internal error".clone_into(&mut error.message);
+                extensions.set("code", "INTERNAL");
+                "INTERNAL".to_owned()
+            }
+        };
+        if code == "INTERNAL" {
+            extensions.set("requestId", request_id);
+        }
+        super::ops::Metrics::graphql_error(&code);
+    }
+}
+
+pub async fn execute(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<Body> {
+    let mut request = match parse_body(&headers, &body) {
+        Ok(request) => request,
+        Err((status, message)) => return error_response(status, "INVALID_INPUT", message),
+    };
+    if let Err(message) = check_query(&mut request) {
+        return bad_request(&message);
+    }
     let request_id = headers
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
@@ -100,33 +141,7 @@ pub async fn execute(
     };
     let request = crate::graphql::loaders::for_request(request, &state.db).data(principal);
     let mut response = state.schema.execute(request).await;
-    for error in &mut response.errors {
-        let extensions = error
-            .extensions
-            .get_or_insert_with(ErrorExtensionValues::default);
-        let code = match extensions.get("code") {
-            Some(async_graphql::Value::String(code)) => code.clone(),
-            Some(_) => "INTERNAL".to_owned(),
-            None if error.path.is_empty()
-                || error.message.starts_with("Invalid value for argument")
-                || error.message.starts_with("Failed to parse") =>
-            {
-                // before execution (syntax, validation, limits) or an argument's value
-                extensions.set("code", "INVALID_INPUT");
-                "INVALID_INPUT".to_owned()
-            }
-            None => {
-                tracing::error!(error.message = %error.message, "uncoded error in a resolver");
-                error.message = "internal error".to_owned();
-                extensions.set("code", "INTERNAL");
-                "INTERNAL".to_owned()
-            }
-        };
-        if code == "INTERNAL" {
-            extensions.set("requestId", request_id.as_str());
-        }
-        state.metrics.graphql_error(&code);
-    }
+    code_errors(&mut response.errors, &request_id);
     async_graphql_axum::GraphQLResponse::from(response).into_response()
 }
 
@@ -183,7 +198,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal
 fn first_operation_name(doc: &ExecutableDocument) -> Option<String> {
     doc.operations
         .iter()
-        .find_map(|(name, _)| name.map(|n| n.to_string()))
+        .find_map(|(name, _)| name.map(std::string::ToString::to_string))
 }
 
 /// The name of an operation written first in the document (`query Nearby { ... }`).

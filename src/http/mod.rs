@@ -40,6 +40,7 @@ pub use serve::serve;
 
 use crate::db::Db;
 use crate::graphql::AppSchema;
+use crate::tasks::Tasks;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -84,8 +85,8 @@ struct AppState {
     metrics: Arc<ops::Metrics>,
 }
 
-/// The application's router with every layer applied.
-pub fn router(schema: AppSchema, db: Db, config: &HttpConfig) -> Router {
+/// The application's router with every layer applied; its housekeeping runs in `tasks`.
+pub fn router(schema: AppSchema, db: Db, config: &HttpConfig, tasks: &Tasks) -> Router {
     let state = AppState {
         schema,
         db,
@@ -94,7 +95,7 @@ pub fn router(schema: AppSchema, db: Db, config: &HttpConfig) -> Router {
     };
     let mut graphql_route = post(graphql::execute);
     if config.rate_limit_per_second > 0 {
-        graphql_route = graphql_route.layer(rate_limit(config));
+        graphql_route = graphql_route.layer(rate_limit(config, tasks));
     }
     let routes = Router::new()
         .route("/graphql", graphql_route.get(graphql::graphiql))
@@ -139,11 +140,12 @@ fn cors(config: &HttpConfig) -> CorsLayer {
         .allow_origin(AllowOrigin::list(config.cors_origins.clone()))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
-        .max_age(Duration::from_secs(3600))
+        .max_age(Duration::from_hours(1))
 }
 
 fn rate_limit(
     config: &HttpConfig,
+    tasks: &Tasks,
 ) -> GovernorLayer<PeerIpKeyExtractor, governor::middleware::NoOpMiddleware, axum::body::Body> {
     let per_request =
         Duration::from_nanos(1_000_000_000 / u64::from(config.rate_limit_per_second.max(1)));
@@ -163,11 +165,13 @@ fn rate_limit(
     };
     // forget clients that have been quiet, so the table of clients stays small
     let limiter = governor.limiter().clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tasks.spawn("rate limiter cleanup", move |stop| async move {
+        let mut tick = tokio::time::interval(Duration::from_mins(1));
         loop {
-            tick.tick().await;
-            limiter.retain_recent();
+            tokio::select! {
+                () = stop.cancelled() => break,
+                _ = tick.tick() => limiter.retain_recent(),
+            }
         }
     });
     GovernorLayer::new(governor).error_handler(errors::rate_limited)

@@ -15,7 +15,6 @@ use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 use super::AppState;
-use crate::db::Backend;
 
 /// The process's Prometheus recorder (one per process, however many apps it builds).
 pub struct Metrics {
@@ -41,7 +40,7 @@ impl Metrics {
         Arc::new(Self { handle })
     }
 
-    pub fn graphql_error(&self, code: &str) {
+    pub fn graphql_error(code: &str) {
         metrics::counter!("assetmap_graphql_errors_total", "code" => code.to_owned()).increment(1);
     }
 }
@@ -99,27 +98,7 @@ fn not_ready(reason: &str) -> Response<Body> {
 
 /// Prometheus text format, with the connection pools' state read at scrape time.
 pub async fn metrics(State(state): State<AppState>) -> Response<Body> {
-    let pools = match state.db.backend {
-        Backend::Sqlite => [
-            (
-                "read",
-                state.db.read.get_sqlite_connection_pool().size(),
-                state.db.read.get_sqlite_connection_pool().num_idle(),
-            ),
-            (
-                "write",
-                state.db.write.get_sqlite_connection_pool().size(),
-                state.db.write.get_sqlite_connection_pool().num_idle(),
-            ),
-        ],
-        Backend::Postgres => {
-            let pool = state.db.read.get_postgres_connection_pool();
-            [
-                ("read", pool.size(), pool.num_idle()),
-                ("write", pool.size(), pool.num_idle()),
-            ]
-        }
-    };
+    let pools = state.db.pool_state();
     for (name, size, idle) in pools {
         metrics::gauge!("assetmap_db_pool_connections", "pool" => name, "state" => "idle")
             .set(idle as f64);

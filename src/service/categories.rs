@@ -113,12 +113,7 @@ pub async fn link(
             category_id: sea_orm::Set(category_id),
         })
         .collect();
-    for chunk in models.chunks(1_000) {
-        asset_category::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(())
+    Ok(crate::db::insert_all(conn, &models, 1_000).await?)
 }
 
 /// Adds a term to the taxonomy (admins). Its slug must be new; a parent, if named, must

@@ -3,19 +3,64 @@
 
 use std::io::Write;
 
-use entity::asset;
+use std::collections::HashMap;
+
+use entity::{asset, category, organization};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{categories, organizations};
 use crate::db::Db;
+use crate::domain::listing::Accessibility;
+use crate::domain::{AssetStatus, Moderation};
 use crate::error::{AppError, AppResult};
 
 const PAGE: u64 = 1_000;
 
 fn io(err: std::io::Error) -> AppError {
     AppError::Internal(err.into())
+}
+
+/// One asset as a GeoJSON Feature, with the properties the importer reads back.
+fn feature(
+    a: &asset::Model,
+    cats: &HashMap<Uuid, Vec<category::Model>>,
+    orgs: &HashMap<Uuid, organization::Model>,
+) -> AppResult<Value> {
+    let geometry: Value =
+        serde_json::from_str(&a.geometry).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(json!({
+        "type": "Feature",
+        "id": a.id.to_string(),
+        "geometry": geometry,
+        "properties": {
+            "kind": a.kind.as_str(),
+            "name": a.name,
+            "description": a.description,
+            "categories": cats.get(&a.id).map(|c| c.iter().map(|c| c.slug.clone()).collect::<Vec<_>>()).unwrap_or_default(),
+            "organization": a.organization_id.and_then(|o| orgs.get(&o)).map(|o| o.name.clone()),
+            "organizationId": a.organization_id.map(|o| o.to_string()),
+            "address": a.address,
+            "postcode": a.postcode,
+            "website": a.website,
+            "email": a.email,
+            "phone": a.phone,
+            "opening_hours": a.opening_hours,
+            "accessibility": Accessibility::from_mask(a.accessibility)
+                .into_iter()
+                .map(Accessibility::name)
+                .collect::<Vec<_>>(),
+            "free": a.free,
+            "costNote": a.cost_note,
+            "min_age": a.min_age,
+            "max_age": a.max_age,
+            "lastVerifiedAt": a.last_verified_at.map(|t| t.to_rfc3339()),
+            "version": a.version,
+            "createdAt": a.created_at.to_rfc3339(),
+            "updatedAt": a.updated_at.to_rfc3339(),
+        }
+    }))
 }
 
 /// Writes the FeatureCollection and returns how many features it holds.
@@ -26,8 +71,8 @@ pub async fn export(db: &Db, out: &mut impl Write) -> AppResult<u64> {
     let mut written = 0_u64;
     loop {
         let mut query = asset::Entity::find()
-            .filter(asset::Column::Status.eq(super::assets::ACTIVE))
-            .filter(asset::Column::Moderation.eq(super::assets::APPROVED))
+            .filter(asset::Column::Status.eq(AssetStatus::Active))
+            .filter(asset::Column::Moderation.eq(Moderation::Approved))
             .order_by_asc(asset::Column::Id)
             .limit(PAGE);
         if let Some(a) = after {
@@ -41,39 +86,7 @@ pub async fn export(db: &Db, out: &mut impl Write) -> AppResult<u64> {
         let org_ids: Vec<Uuid> = rows.iter().filter_map(|a| a.organization_id).collect();
         let orgs = organizations::by_ids(db, &org_ids).await?;
         for a in &rows {
-            let geometry: Value =
-                serde_json::from_str(&a.geometry).map_err(|e| AppError::Internal(e.into()))?;
-            let feature = json!({
-                "type": "Feature",
-                "id": a.id.to_string(),
-                "geometry": geometry,
-                "properties": {
-                    "kind": a.kind,
-                    "name": a.name,
-                    "description": a.description,
-                    "categories": cats.get(&a.id).map(|c| c.iter().map(|c| c.slug.clone()).collect::<Vec<_>>()).unwrap_or_default(),
-                    "organization": a.organization_id.and_then(|o| orgs.get(&o)).map(|o| o.name.clone()),
-                    "organizationId": a.organization_id.map(|o| o.to_string()),
-                    "address": a.address,
-                    "postcode": a.postcode,
-                    "website": a.website,
-                    "email": a.email,
-                    "phone": a.phone,
-                    "opening_hours": a.opening_hours,
-                    "accessibility": crate::domain::listing::Accessibility::from_mask(a.accessibility)
-                        .into_iter()
-                        .map(|f| f.name())
-                        .collect::<Vec<_>>(),
-                    "free": a.free,
-                    "costNote": a.cost_note,
-                    "min_age": a.min_age,
-                    "max_age": a.max_age,
-                    "lastVerifiedAt": a.last_verified_at.map(|t| t.to_rfc3339()),
-                    "version": a.version,
-                    "createdAt": a.created_at.to_rfc3339(),
-                    "updatedAt": a.updated_at.to_rfc3339(),
-                }
-            });
+            let feature = feature(a, &cats, &orgs)?;
             if written > 0 {
                 out.write_all(b",\n").map_err(io)?;
             }

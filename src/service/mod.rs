@@ -1,7 +1,10 @@
 //! Use cases: one function per thing a user does. They take validated domain types and
 //! a [`Db`](crate::db::Db), and return entities or [`AppError`](crate::error::AppError).
 //!
-//! - `assets`: create, read, update with optimistic concurrency, archive
+//! - `assets`: create, read, update with optimistic concurrency, archive, verify, restore
+//! - `asset_version`: the one write path of an asset row (with its revision), shared by
+//!   `assets`, `moderation` and `import`
+//! - `idempotency`: retry-safe creates
 //! - `search`: nearby, viewport and corridor searches, paged
 //! - `organizations`, `categories`: the groups that run assets and the taxonomy
 //! - `import`, `export`: GeoJSON in (all or nothing) and out
@@ -10,10 +13,12 @@
 //! - `moderation`: pending changes, approved or rejected by moderators
 //! - `shortlists`: what a link worker hands a resident, by code
 
+pub mod asset_version;
 pub mod assets;
 pub mod categories;
 pub mod demo;
 pub mod export;
+pub mod idempotency;
 pub mod import;
 pub mod moderation;
 pub mod organizations;
@@ -22,6 +27,25 @@ pub mod shortlists;
 pub mod tokens;
 
 use chrono::{DateTime, SubsecRound, Utc};
+use uuid::Uuid;
+
+/// Refuses a request that named something that does not exist: the first of `wanted`
+/// that no row in `found` has is `INVALID_INPUT` on `field`, "<id> <what>".
+pub fn require_all<T>(
+    field: &'static str,
+    wanted: &[Uuid],
+    found: &[T],
+    id: impl Fn(&T) -> Uuid,
+    what: &str,
+) -> crate::error::AppResult<()> {
+    match wanted.iter().find(|w| !found.iter().any(|f| id(f) == **w)) {
+        Some(missing) => Err(crate::error::AppError::invalid(
+            field,
+            format!("{missing} {what}"),
+        )),
+        None => Ok(()),
+    }
+}
 
 /// Now, to the microsecond: the finest both backends store.
 pub fn now() -> DateTime<Utc> {

@@ -5,26 +5,38 @@
 //! A pending change applies only to the version it was based on; if the asset moved on
 //! in the meantime, approving it is a `CONFLICT` and the moderator rejects it instead.
 
+use entity::asset_revision::Action;
+use entity::pending_change::{ChangeAction, ChangeStatus};
 use entity::{asset, pending_change};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
-use super::assets::{self, APPROVED, Made, PENDING, REJECTED, Snapshot};
+use super::asset_version::{self, Guard, Made, row};
 use crate::auth::Actor;
 use crate::db::Db;
-use crate::domain::{PageSize, Text};
+use crate::domain::{AssetContent, AtVersion, Moderation, PageSize, Text};
 use crate::error::{AppError, AppResult};
 
-/// Records a change an editor proposes for `asset` (at its current version).
+/// The revision a change makes when it is applied.
+pub fn revision_action(action: ChangeAction) -> Action {
+    match action {
+        ChangeAction::Create => Action::Create,
+        ChangeAction::Update => Action::Update,
+        ChangeAction::Archive => Action::Archive,
+    }
+}
+
+/// Records a change an editor proposes for `asset` (at its current version); `before` and
+/// `after` are content snapshots.
 pub async fn propose(
     conn: &impl ConnectionTrait,
     actor: &Actor,
     asset: &asset::Model,
-    action: &'static str,
+    action: ChangeAction,
     before: Option<String>,
     after: String,
 ) -> AppResult<pending_change::Model> {
@@ -32,14 +44,14 @@ pub async fn propose(
         id: Set(Uuid::now_v7()),
         asset_id: Set(asset.id),
         organization_id: Set(asset.organization_id),
-        action: Set(action.to_owned()),
+        action: Set(action),
         base_version: Set(asset.version),
         before: Set(before),
         after: Set(after),
         proposed_by_id: Set(actor.id.clone()),
         proposed_by_name: Set(actor.name.clone()),
         proposed_at: Set(super::now()),
-        status: Set(PENDING.to_owned()),
+        status: Set(ChangeStatus::Pending),
         decided_by: Set(None),
         decided_at: Set(None),
         reason: Set(None),
@@ -53,7 +65,7 @@ pub async fn propose(
 pub async fn list(
     db: &Db,
     actor: &Actor,
-    status: &str,
+    status: ChangeStatus,
     after: Option<Uuid>,
     first: PageSize,
 ) -> AppResult<Vec<pending_change::Model>> {
@@ -77,9 +89,9 @@ async fn undecided(conn: &impl ConnectionTrait, id: Uuid) -> AppResult<pending_c
         .one(conn)
         .await?
         .ok_or(AppError::NotFound("pending change"))?;
-    if change.status != PENDING {
+    if change.status != ChangeStatus::Pending {
         return Err(AppError::Conflict {
-            message: format!("the change was already {}", change.status),
+            message: format!("the change was already {}", change.status.as_str()),
             current_version: None,
         });
     }
@@ -91,7 +103,7 @@ async fn decide(
     conn: &impl ConnectionTrait,
     moderator: &Actor,
     id: Uuid,
-    status: &str,
+    status: ChangeStatus,
     reason: Option<String>,
 ) -> AppResult<pending_change::Model> {
     let result = pending_change::Entity::update_many()
@@ -103,7 +115,7 @@ async fn decide(
         .col_expr(pending_change::Column::DecidedAt, Expr::value(super::now()))
         .col_expr(pending_change::Column::Reason, Expr::value(reason))
         .filter(pending_change::Column::Id.eq(id))
-        .filter(pending_change::Column::Status.eq(PENDING))
+        .filter(pending_change::Column::Status.eq(ChangeStatus::Pending))
         .exec(conn)
         .await?;
     if result.rows_affected != 1 {
@@ -118,40 +130,32 @@ async fn decide(
         .ok_or(AppError::NotFound("pending change"))
 }
 
-/// Sets a proposed asset's moderation state, bumping its version, if it still waits.
-async fn settle_new_asset(
-    conn: &impl ConnectionTrait,
-    change: &pending_change::Model,
-    moderation: &str,
-    made: &Made<'_>,
-) -> AppResult<()> {
-    let result = asset::Entity::update_many()
-        .col_expr(asset::Column::Moderation, Expr::value(moderation))
-        .col_expr(
-            asset::Column::Version,
-            Expr::col(asset::Column::Version).add(1),
-        )
-        .col_expr(asset::Column::UpdatedAt, Expr::value(super::now()))
-        .filter(asset::Column::Id.eq(change.asset_id))
-        .filter(asset::Column::Version.eq(change.base_version))
-        .filter(asset::Column::Moderation.eq(PENDING))
-        .exec(conn)
-        .await?;
-    if result.rows_affected != 1 {
-        return Err(AppError::Conflict {
-            message: "the proposed asset no longer waits for a decision".to_owned(),
-            current_version: None,
-        });
+/// The version a change was proposed against.
+fn base_of(change: &pending_change::Model) -> AtVersion {
+    AtVersion {
+        id: change.asset_id,
+        version: change.base_version,
     }
-    assets::record(
-        conn,
-        change.asset_id,
-        change.base_version + 1,
-        made,
-        None,
-        None,
-    )
-    .await
+}
+
+/// Publishes or turns down a proposed new asset, if it still waits at the proposed
+/// version.
+async fn settle_new(
+    txn: &DatabaseTransaction,
+    moderator: &Actor,
+    change: &pending_change::Model,
+    moderation: Moderation,
+) -> AppResult<()> {
+    let guard = Guard {
+        moderation: Moderation::Pending,
+        ..Guard::published(moderator, base_of(change))
+    };
+    let action = if moderation == Moderation::Approved {
+        Action::Approve
+    } else {
+        Action::Reject
+    };
+    asset_version::settle(txn, &guard, moderation, &Made::by(action, moderator)).await
 }
 
 /// A moderator publishes a pending change: a new asset becomes public, an update or an
@@ -160,8 +164,8 @@ pub async fn approve(db: &Db, moderator: &Actor, id: Uuid) -> AppResult<pending_
     moderator.require_moderator()?;
     let txn = db.write.begin().await?;
     let change = undecided(&txn, id).await?;
-    if change.action == "create" {
-        settle_new_asset(&txn, &change, APPROVED, &Made::by("approve", moderator)).await?;
+    if change.action == ChangeAction::Create {
+        settle_new(&txn, moderator, &change, Moderation::Approved).await?;
     } else {
         let current = asset::Entity::find_by_id(change.asset_id)
             .one(&txn)
@@ -176,30 +180,18 @@ pub async fn approve(db: &Db, moderator: &Actor, id: Uuid) -> AppResult<pending_
                 current_version: Some(current.version),
             });
         }
-        let before = Snapshot::of(&txn, &current).await?;
-        let after = Snapshot::from_json(&change.after)?;
-        let action = if change.action == "archive" {
-            "archive"
-        } else {
-            "update"
+        let before = row::read(&txn, &current).await?;
+        let after = AssetContent::from_json(&change.after)?;
+        let made = Made {
+            action: revision_action(change.action),
+            actor_id: &change.proposed_by_id,
+            actor_name: &change.proposed_by_name,
+            approved_by: Some(&moderator.name),
         };
-        assets::write_snapshot(
-            &txn,
-            moderator,
-            change.asset_id,
-            change.base_version,
-            &before,
-            &after,
-            &Made {
-                action,
-                actor_id: &change.proposed_by_id,
-                actor_name: &change.proposed_by_name,
-                approved_by: Some(&moderator.name),
-            },
-        )
-        .await?;
+        let guard = Guard::published(moderator, base_of(&change));
+        asset_version::write(&txn, &guard, &before, &after, &made).await?;
     }
-    let decided = decide(&txn, moderator, id, APPROVED, None).await?;
+    let decided = decide(&txn, moderator, id, ChangeStatus::Approved, None).await?;
     txn.commit().await?;
     Ok(decided)
 }
@@ -215,10 +207,17 @@ pub async fn reject(
     moderator.require_moderator()?;
     let txn = db.write.begin().await?;
     let change = undecided(&txn, id).await?;
-    if change.action == "create" {
-        settle_new_asset(&txn, &change, REJECTED, &Made::by("reject", moderator)).await?;
+    if change.action == ChangeAction::Create {
+        settle_new(&txn, moderator, &change, Moderation::Rejected).await?;
     }
-    let decided = decide(&txn, moderator, id, REJECTED, Some(reason.into_string())).await?;
+    let decided = decide(
+        &txn,
+        moderator,
+        id,
+        ChangeStatus::Rejected,
+        Some(reason.into_string()),
+    )
+    .await?;
     txn.commit().await?;
     Ok(decided)
 }

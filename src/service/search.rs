@@ -7,9 +7,7 @@ use entity::asset;
 use uuid::Uuid;
 
 use crate::db::Db;
-use crate::domain::{
-    AssetFilter, BBox, Buffer, LonLat, PageSize, Radius, SearchCursor, ValidGeometry,
-};
+use crate::domain::{AssetFilter, PageSize, SearchCursor};
 use crate::error::AppResult;
 use crate::spatial::{self, Hit, Search, Shape};
 
@@ -24,6 +22,33 @@ pub struct Page {
     pub resume_after: Option<SearchCursor>,
     /// What was asked for, to say why each result matched.
     pub asked: Arc<Asked>,
+}
+
+impl Page {
+    fn new(
+        items: Vec<(asset::Model, Hit)>,
+        has_next: bool,
+        after: Option<SearchCursor>,
+        resume_after: Option<SearchCursor>,
+    ) -> Self {
+        Self {
+            items,
+            has_next,
+            has_previous: after.is_some(),
+            resume_after,
+            asked: Arc::default(),
+        }
+    }
+}
+
+/// The assets of these hits, by id.
+async fn load(db: &Db, hits: &[Hit]) -> AppResult<HashMap<Uuid, asset::Model>> {
+    let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
+    Ok(super::assets::load_ordered(db, &ids)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect())
 }
 
 /// A search's filter with its categories as ids (children included).
@@ -79,24 +104,13 @@ async fn filtered_page(
         )
         .await?;
         exhausted = (hits.len() as u64) < SCAN_BATCH;
-        let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
-        let mut by_id: HashMap<Uuid, asset::Model> = super::assets::load_ordered(db, &ids)
-            .await?
-            .into_iter()
-            .map(|m| (m.id, m))
-            .collect();
+        let mut by_id = load(db, &hits).await?;
         for hit in hits {
             scanned += 1;
             if kept.len() == limit {
                 // one more that passes tells that a next page exists
                 if by_id.get(&hit.id).is_some_and(|m| open_enough(filter, m)) {
-                    return Ok(Page {
-                        items: kept,
-                        has_next: true,
-                        has_previous: after.is_some(),
-                        resume_after: None,
-                        asked: Arc::default(),
-                    });
+                    return Ok(Page::new(kept, true, after, None));
                 }
             } else if let Some(model) = by_id.remove(&hit.id)
                 && open_enough(filter, &model)
@@ -107,13 +121,8 @@ async fn filtered_page(
         }
     }
     let stopped_early = !exhausted;
-    Ok(Page {
-        items: kept,
-        has_next: stopped_early,
-        has_previous: after.is_some(),
-        resume_after: if stopped_early { cursor } else { None },
-        asked: Arc::default(),
-    })
+    let resume_after = if stopped_early { cursor } else { None };
+    Ok(Page::new(kept, stopped_early, after, resume_after))
 }
 
 async fn page(
@@ -125,106 +134,42 @@ async fn page(
     let limit = usize::try_from(first.get()).unwrap_or(usize::MAX);
     let has_next = hits.len() > limit;
     hits.truncate(limit);
-    let ids: Vec<_> = hits.iter().map(|h| h.id).collect();
-    let mut by_id: HashMap<Uuid, asset::Model> = super::assets::load_ordered(db, &ids)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m))
-        .collect();
+    let mut by_id = load(db, &hits).await?;
     let items = hits
         .into_iter()
         .filter_map(|hit| by_id.remove(&hit.id).map(|model| (model, hit)))
         .collect();
-    Ok(Page {
-        items,
-        has_next,
-        has_previous: after.is_some(),
-        resume_after: None,
-        asked: Arc::default(),
-    })
+    Ok(Page::new(items, has_next, after, None))
 }
 
-async fn run(
+/// One page of a search: nearest first within a radius or around a shape, or by id in
+/// a box, with the filter's conditions.
+#[tracing::instrument(skip_all, fields(geo.shape = shape.name()))]
+pub async fn search(
     db: &Db,
     shape: Shape<'_>,
-    filter: &AssetFilter,
-    category_ids: &[Uuid],
+    filter: AssetFilter,
     first: PageSize,
     after: Option<SearchCursor>,
 ) -> AppResult<Page> {
+    let category_ids = super::categories::expand(&db.read, &filter.categories).await?;
     let mut page = if filter.open_at.is_some() {
-        filtered_page(db, shape, filter, category_ids, first, after).await?
+        filtered_page(db, shape, &filter, &category_ids, first, after).await?
     } else {
-        let hits = spatial::search(db, query(shape, filter, category_ids, first, after)).await?;
+        let query = Search {
+            shape,
+            filter: &filter,
+            category_ids: &category_ids,
+            after,
+            // a page, and one more to tell whether more follow
+            limit: first.get() + 1,
+        };
+        let hits = spatial::search(db, query).await?;
         page(db, hits, first, after).await?
     };
     page.asked = Arc::new(Asked {
-        filter: filter.clone(),
-        category_ids: category_ids.to_vec(),
-    });
-    Ok(page)
-}
-
-/// A page of `first`, plus one to tell whether more follow.
-fn query<'a>(
-    shape: Shape<'a>,
-    filter: &'a AssetFilter,
-    category_ids: &'a [Uuid],
-    first: PageSize,
-    after: Option<SearchCursor>,
-) -> Search<'a> {
-    Search {
-        shape,
         filter,
         category_ids,
-        after,
-        limit: first.get() + 1,
-    }
-}
-
-async fn category_ids(db: &Db, filter: &AssetFilter) -> AppResult<Vec<Uuid>> {
-    super::categories::expand(&db.read, &filter.categories).await
-}
-
-#[tracing::instrument(skip_all, fields(geo.radius_m = radius.get()))]
-pub async fn nearby(
-    db: &Db,
-    center: LonLat,
-    radius: Radius,
-    filter: AssetFilter,
-    first: PageSize,
-    after: Option<SearchCursor>,
-) -> AppResult<Page> {
-    let ids = category_ids(db, &filter).await?;
-    let shape = Shape::Near { center, radius };
-    run(db, shape, &filter, &ids, first, after).await
-}
-
-#[tracing::instrument(skip_all)]
-pub async fn in_bbox(
-    db: &Db,
-    bbox: BBox,
-    filter: AssetFilter,
-    first: PageSize,
-    after: Option<SearchCursor>,
-) -> AppResult<Page> {
-    let ids = category_ids(db, &filter).await?;
-    run(db, Shape::InBox(bbox), &filter, &ids, first, after).await
-}
-
-#[tracing::instrument(skip_all, fields(geo.buffer_m = buffer.get()))]
-pub async fn intersecting(
-    db: &Db,
-    geometry: ValidGeometry,
-    buffer: Buffer,
-    filter: AssetFilter,
-    first: PageSize,
-    after: Option<SearchCursor>,
-) -> AppResult<Page> {
-    let ids = category_ids(db, &filter).await?;
-    let shape = Shape::Around {
-        geometry: &geometry,
-        buffer,
-    };
-    run(db, shape, &filter, &ids, first, after).await
+    });
+    Ok(page)
 }

@@ -10,10 +10,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::assets::{ACTIVE, APPROVED};
 use crate::auth::Actor;
 use crate::db::Db;
-use crate::domain::Text;
+use crate::domain::{AssetStatus, Moderation, Text};
 use crate::error::{AppError, AppResult};
 
 pub const MAX_ITEMS: usize = 20;
@@ -126,19 +125,17 @@ pub async fn create(
     let txn = db.write.begin().await?;
     let published = asset::Entity::find()
         .filter(asset::Column::Id.is_in(ids.iter().copied()))
-        .filter(asset::Column::Status.eq(ACTIVE))
-        .filter(asset::Column::Moderation.eq(APPROVED))
+        .filter(asset::Column::Status.eq(AssetStatus::Active))
+        .filter(asset::Column::Moderation.eq(Moderation::Approved))
         .all(&txn)
         .await?;
-    if let Some(missing) = ids
-        .iter()
-        .find(|id| !published.iter().any(|a| a.id == **id))
-    {
-        return Err(AppError::invalid(
-            "assetIds",
-            format!("{missing} is not a listed asset"),
-        ));
-    }
+    super::require_all(
+        "assetIds",
+        &ids,
+        &published,
+        |a| a.id,
+        "is not a listed asset",
+    )?;
     let now = super::now();
     let list = shortlist::ActiveModel {
         id: Set(Uuid::now_v7()),

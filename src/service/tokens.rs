@@ -25,8 +25,12 @@ pub struct Issued {
 }
 
 pub fn hash(secret: &str) -> String {
+    use std::fmt::Write;
     let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    digest.iter().fold(String::with_capacity(64), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
 
 fn new_secret() -> AppResult<String> {
@@ -40,7 +44,7 @@ fn new_secret() -> AppResult<String> {
 }
 
 pub async fn create(db: &Db, name: &str, role: Role, organizations: &[Uuid]) -> AppResult<Issued> {
-    let name = crate::domain::Text::parse("name", name, crate::domain::Text::NAME_MAX)?;
+    let name = crate::domain::Text::name(name)?;
     match role {
         Role::Editor if organizations.is_empty() => {
             return Err(AppError::invalid(
@@ -64,15 +68,8 @@ pub async fn create(db: &Db, name: &str, role: Role, organizations: &[Uuid]) -> 
         .filter(organization::Column::Id.is_in(organizations.iter().copied()))
         .all(&txn)
         .await?;
-    if let Some(missing) = organizations
-        .iter()
-        .find(|o| !known.iter().any(|k| k.id == **o))
-    {
-        return Err(AppError::invalid(
-            "org",
-            format!("{missing} does not name an organization"),
-        ));
-    }
+    let what = "does not name an organization";
+    super::require_all("org", &organizations, &known, |k| k.id, what)?;
     let secret = new_secret()?;
     let token = api_token::ActiveModel {
         id: Set(Uuid::now_v7()),

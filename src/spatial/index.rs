@@ -14,6 +14,13 @@ use crate::error::{AppError, AppResult};
 
 /// The most pieces one asset may have; beyond it the asset is one piece, its whole box.
 pub const MAX_PIECES: usize = 1024;
+/// R*Tree rows per asset: piece `n` of the asset with row `seq` is `seq * STRIDE + n`.
+const STRIDE: i64 = 1024;
+
+/// The R*Tree row of piece `n` (below [`MAX_PIECES`]) of the asset with row `seq`.
+fn piece_row(seq: i64, n: usize) -> i64 {
+    seq * STRIDE + i64::try_from(n.min(MAX_PIECES - 1)).unwrap_or(STRIDE - 1)
+}
 /// Segments per piece of a path.
 const RUN: usize = 8;
 
@@ -64,7 +71,7 @@ pub fn pieces(g: &Geometry<f64>) -> Vec<Rect<f64>> {
         Geometry::LineString(l) => line_pieces(l, &mut out),
         Geometry::MultiLineString(ml) => ml.0.iter().for_each(|l| line_pieces(l, &mut out)),
         Geometry::MultiPolygon(mp) => {
-            out.extend(mp.0.iter().filter_map(BoundingRect::bounding_rect))
+            out.extend(mp.0.iter().filter_map(BoundingRect::bounding_rect));
         }
         other => out.extend(other.bounding_rect()),
     }
@@ -110,7 +117,7 @@ pub async fn index(
             .get(id)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("asset {id} has no row to index")))?;
         for (n, rect) in pieces(geometry).into_iter().enumerate() {
-            rows.push((seq * MAX_PIECES as i64 + n as i64, rect));
+            rows.push((piece_row(seq, n), rect));
         }
     }
     for chunk in rows.chunks(150) {
@@ -149,9 +156,9 @@ pub async fn unindex(conn: &impl ConnectionTrait, id: Uuid, old: &Geometry<f64>)
     let count = pieces(old).len().max(1);
     let mut sql = Sql::new(DbBackend::Sqlite);
     sql.push("DELETE FROM asset_rtree WHERE piece >= ")
-        .bind(seq * MAX_PIECES as i64)
-        .push(" AND piece < ")
-        .bind(seq * MAX_PIECES as i64 + count as i64);
+        .bind(piece_row(seq, 0))
+        .push(" AND piece <= ")
+        .bind(piece_row(seq, count - 1));
     conn.execute_raw(sql.build()).await?;
     Ok(())
 }

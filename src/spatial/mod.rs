@@ -1,6 +1,8 @@
-//! Everything that differs between SQLite and PostGIS, and nothing else: the three
-//! spatial searches. Each returns asset ids in their final order with the distance in
-//! metres; loading the assets themselves is plain sea-orm in `service`.
+//! Everything about searching that differs between SQLite and PostGIS, and nothing else:
+//! the three spatial searches and the spatial index's maintenance (`index`). Each search
+//! returns asset ids in their final order with the distance in metres; loading the
+//! assets themselves is plain sea-orm in `service`. The backend's side is an [`Engine`],
+//! chosen once at start-up with any state it keeps between searches.
 //!
 //! Both backends use a spatial index for every search: SQLite's R*Tree narrows the
 //! candidates to a box around the query and the exact geodesic test runs in Rust
@@ -15,11 +17,34 @@ mod sqlite;
 
 use uuid::Uuid;
 
-pub use cache::GeometryCache;
+use std::sync::Arc;
+
+use cache::GeometryCache;
 
 use crate::db::{Backend, Db};
 use crate::domain::{AssetFilter, BBox, Buffer, LonLat, Radius, SearchCursor, ValidGeometry};
 use crate::error::AppResult;
+
+/// The backend's side of spatial search.
+#[derive(Clone, Debug)]
+pub enum Engine {
+    /// SQLite: the R*Tree finds candidates and Rust measures them, keeping decoded
+    /// geometries between searches.
+    Sqlite(Arc<GeometryCache>),
+    /// PostGIS measures and orders in SQL; nothing is kept here.
+    Postgres,
+}
+
+impl Engine {
+    pub fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                Self::Sqlite(Arc::new(GeometryCache::new(GeometryCache::MAX_VERTICES)))
+            }
+            Backend::Postgres => Self::Postgres,
+        }
+    }
+}
 
 /// One search result: an asset id and its distance in metres (0 for a viewport search).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -51,6 +76,17 @@ pub enum Shape<'a> {
     },
 }
 
+impl Shape<'_> {
+    /// What kind of search this is, for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Near { .. } => "near",
+            Self::InBox(_) => "box",
+            Self::Around { .. } => "around",
+        }
+    }
+}
+
 /// One page of a search: the shape, the filter, where the last page ended, how many.
 #[derive(Clone, Copy, Debug)]
 pub struct Search<'a> {
@@ -77,9 +113,9 @@ pub async fn search(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
 }
 
 async fn run(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
-    match db.backend {
-        Backend::Sqlite => sqlite::run(db, search).await,
-        Backend::Postgres => postgis::run(db, search).await,
+    match &db.spatial {
+        Engine::Sqlite(cache) => sqlite::run(db, cache, search).await,
+        Engine::Postgres => postgis::run(db, search).await,
     }
 }
 
@@ -130,9 +166,9 @@ pub async fn explain(db: &Db, search: Search<'_>) -> AppResult<String> {
         Backend::Sqlite => ("EXPLAIN QUERY PLAN ", "detail"),
         Backend::Postgres => ("EXPLAIN ", "QUERY PLAN"),
     };
-    let statement = match db.backend {
-        Backend::Sqlite => sqlite::statement(db.backend, &search),
-        Backend::Postgres => postgis::statement(db.backend, &search),
+    let statement = match db.spatial {
+        Engine::Sqlite(_) => sqlite::statement(db.backend, &search),
+        Engine::Postgres => postgis::statement(db.backend, &search),
     }
     .build();
     let explained = sea_orm::Statement::from_sql_and_values(

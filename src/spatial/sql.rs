@@ -4,7 +4,7 @@
 use sea_orm::{DbBackend, Statement, Value};
 use uuid::Uuid;
 
-use crate::domain::AssetFilter;
+use crate::domain::{AssetFilter, AssetStatus, Moderation};
 
 pub struct Sql {
     backend: DbBackend,
@@ -40,7 +40,7 @@ impl Sql {
         self
     }
 
-    fn bind_list(&mut self, items: impl IntoIterator<Item = String>) -> &mut Self {
+    fn bind_list<T: Into<Value>>(&mut self, items: impl IntoIterator<Item = T>) -> &mut Self {
         self.push("(");
         for (i, item) in items.into_iter().enumerate() {
             if i > 0 {
@@ -55,46 +55,23 @@ impl Sql {
     /// categories (as ids, children included), accessibility, cost, age, verification,
     /// known hours, and the words of `text` through each backend's full-text index.
     pub fn filter(&mut self, filter: &AssetFilter, category_ids: &[Uuid]) -> &mut Self {
-        self.push(" AND a.status = 'active' AND a.moderation = 'approved'");
+        self.push(" AND a.status = ")
+            .bind(AssetStatus::Active)
+            .push(" AND a.moderation = ")
+            .bind(Moderation::Approved);
         if !filter.kinds.is_empty() {
             self.push(" AND a.kind IN ");
-            self.bind_list(filter.kinds.iter().map(|k| k.as_str().to_owned()));
+            self.bind_list(filter.kinds.iter().copied());
         }
         if !filter.categories.is_empty() {
-            // the service has turned the slugs into ids, children included. On PostgreSQL
-            // a LIMITed subquery stays a cheap per-row check, made before the costly
-            // geography tests; as EXISTS it would become a join made after them.
-            self.push(match self.backend {
-                DbBackend::Postgres => {
-                    " AND (SELECT TRUE FROM asset_categories ac \
-                     WHERE ac.asset_id = a.id AND ac.category_id IN "
-                }
-                _ => {
-                    " AND EXISTS (SELECT 1 FROM asset_categories ac \
-                     WHERE ac.asset_id = a.id AND ac.category_id IN "
-                }
-            });
-            self.push("(");
-            for (i, id) in category_ids.iter().enumerate() {
-                if i > 0 {
-                    self.push(", ");
-                }
-                self.bind(*id);
-            }
-            if category_ids.is_empty() {
-                // no such category: nothing can match
-                self.push("NULL");
-            }
-            self.push(match self.backend {
-                DbBackend::Postgres => ") LIMIT 1)",
-                _ => "))",
-            });
+            self.categories(category_ids);
         }
-        if filter.accessibility != 0 {
+        if !filter.accessibility.is_empty() {
+            let mask = filter.accessibility.mask();
             self.push(" AND (a.accessibility & ")
-                .bind(filter.accessibility)
+                .bind(mask)
                 .push(") = ")
-                .bind(filter.accessibility);
+                .bind(mask);
         }
         if let Some(free) = filter.free {
             self.push(" AND a.free = ").bind(free);
@@ -119,25 +96,58 @@ impl Sql {
             self.push(" AND a.opening_hours IS NOT NULL");
         }
         if let Some(text) = &filter.text {
-            let words = crate::domain::search::search_words(text);
-            match self.backend {
-                DbBackend::Postgres => {
-                    let query: Vec<String> = words.iter().map(|w| format!("{w}:*")).collect();
-                    self.push(
-                        " AND to_tsvector('english', a.search_text) @@ to_tsquery('english', ",
-                    )
-                    .bind(query.join(" & "))
-                    .push(")");
-                }
-                _ => {
-                    let query: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
-                    self.push(" AND a.seq IN (SELECT rowid FROM asset_fts WHERE asset_fts MATCH ")
-                        .bind(query.join(" "))
-                        .push(")");
-                }
-            }
+            self.words(text);
         }
         self
+    }
+
+    /// `AND` the asset has one of these categories (as ids, children included; none:
+    /// nothing matches).
+    fn categories(&mut self, category_ids: &[Uuid]) {
+        // the service has turned the slugs into ids, children included. On PostgreSQL
+        // a LIMITed subquery stays a cheap per-row check, made before the costly
+        // geography tests; as EXISTS it would become a join made after them.
+        self.push(match self.backend {
+            DbBackend::Postgres => {
+                " AND (SELECT TRUE FROM asset_categories ac \
+                 WHERE ac.asset_id = a.id AND ac.category_id IN "
+            }
+            _ => {
+                " AND EXISTS (SELECT 1 FROM asset_categories ac \
+                 WHERE ac.asset_id = a.id AND ac.category_id IN "
+            }
+        });
+        self.push("(");
+        for (i, id) in category_ids.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(*id);
+        }
+        if category_ids.is_empty() {
+            // no such category: nothing can match
+            self.push("NULL");
+        }
+        self.push(match self.backend {
+            DbBackend::Postgres => ") LIMIT 1)",
+            _ => "))",
+        });
+    }
+
+    /// `AND` every word of `text` matches, through each backend's full-text index.
+    fn words(&mut self, text: &str) {
+        let words = crate::domain::search::search_words(text);
+        if self.backend == DbBackend::Postgres {
+            let query: Vec<String> = words.iter().map(|w| format!("{w}:*")).collect();
+            self.push(" AND to_tsvector('english', a.search_text) @@ to_tsquery('english', ")
+                .bind(query.join(" & "))
+                .push(")");
+        } else {
+            let query: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
+            self.push(" AND a.seq IN (SELECT rowid FROM asset_fts WHERE asset_fts MATCH ")
+                .bind(query.join(" "))
+                .push(")");
+        }
     }
 
     pub fn build(self) -> Statement {

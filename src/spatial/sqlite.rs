@@ -10,6 +10,7 @@ use super::sql::Sql;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::cache::GeometryCache;
 use super::{Hit, Search, Shape, geodesic, sort_and_page};
 use crate::db::{Backend, Db};
 use crate::domain::{BBox, Buffer, LonLat, Radius, ValidGeometry};
@@ -121,12 +122,13 @@ impl Candidate {
 /// The geometries of these candidates, decoded and prepared, from the cache or the table.
 async fn geometries<'a>(
     db: &Db,
+    cache: &GeometryCache,
     wanted: impl Iterator<Item = &'a Candidate>,
 ) -> AppResult<HashMap<Uuid, Arc<geodesic::Prepared>>> {
     let mut out = HashMap::new();
     let mut missing = Vec::new();
     for k in wanted {
-        match db.geometry_cache.get(k.id, k.version) {
+        match cache.get(k.id, k.version) {
             Some(p) => {
                 out.insert(k.id, p);
             }
@@ -148,7 +150,7 @@ async fn geometries<'a>(
             let id: Uuid = row.try_get("", "id")?;
             let version: i32 = row.try_get("", "version")?;
             let prepared = Arc::new(geodesic::Prepared::new(&parse_stored(&text)?));
-            db.geometry_cache.insert(id, version, prepared.clone());
+            cache.insert(id, version, prepared.clone());
             out.insert(id, prepared);
         }
     }
@@ -207,11 +209,11 @@ pub fn statement(backend: Backend, search: &Search<'_>) -> Sql {
     sql
 }
 
-pub async fn run(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
+pub async fn run(db: &Db, cache: &GeometryCache, search: Search<'_>) -> AppResult<Vec<Hit>> {
     match search.shape {
-        Shape::Near { center, radius } => nearest(db, &search, center, radius).await,
-        Shape::InBox(b) => in_box(db, &search, b).await,
-        Shape::Around { geometry, buffer } => around(db, &search, geometry, buffer).await,
+        Shape::Near { center, radius } => nearest(db, cache, &search, center, radius).await,
+        Shape::InBox(b) => in_box(db, cache, &search, b).await,
+        Shape::Around { geometry, buffer } => around(db, cache, &search, geometry, buffer).await,
     }
 }
 
@@ -219,6 +221,7 @@ pub async fn run(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
 /// and areas whose boxes come within the radius.
 async fn nearest(
     db: &Db,
+    cache: &GeometryCache,
     search: &Search<'_>,
     center: LonLat,
     radius: Radius,
@@ -231,6 +234,7 @@ async fn nearest(
     let cands = candidates(db, statement(db.backend, search)).await?;
     let shapes = geometries(
         db,
+        cache,
         cands
             .iter()
             .filter(|k| k.as_point().is_none() && lower_bound(c, &k.bbox) <= r),
@@ -253,7 +257,12 @@ async fn nearest(
     Ok(sort_and_page(hits, search.after, search.limit))
 }
 
-async fn in_box(db: &Db, search: &Search<'_>, b: BBox) -> AppResult<Vec<Hit>> {
+async fn in_box(
+    db: &Db,
+    cache: &GeometryCache,
+    search: &Search<'_>,
+    b: BBox,
+) -> AppResult<Vec<Hit>> {
     let rect = Rect::new(
         Coord {
             x: b.min_lon,
@@ -275,7 +284,7 @@ async fn in_box(db: &Db, search: &Search<'_>, b: BBox) -> AppResult<Vec<Hit>> {
             None => undecided.push(k),
         }
     }
-    let shapes = geometries(db, undecided.iter().copied()).await?;
+    let shapes = geometries(db, cache, undecided.iter().copied()).await?;
     hits.extend(
         undecided
             .into_iter()
@@ -295,13 +304,14 @@ async fn in_box(db: &Db, search: &Search<'_>, b: BBox) -> AppResult<Vec<Hit>> {
 
 async fn around(
     db: &Db,
+    cache: &GeometryCache,
     search: &Search<'_>,
     geometry: &ValidGeometry,
     buffer: Buffer,
 ) -> AppResult<Vec<Hit>> {
     let cands = candidates(db, statement(db.backend, search)).await?;
     let prepared = geodesic::Prepared::new(geometry.geometry());
-    let shapes = geometries(db, cands.iter().filter(|k| k.as_point().is_none())).await?;
+    let shapes = geometries(db, cache, cands.iter().filter(|k| k.as_point().is_none())).await?;
     let mut hits = Vec::new();
     for k in &cands {
         let d = match (k.as_point(), shapes.get(&k.id)) {

@@ -141,12 +141,11 @@ async fn concurrent_edits_of_one_version_have_one_winner(backend: Backend) {
     let mut conflicts = 0;
     for t in tasks {
         let response = t.await.unwrap();
-        match response.get("errors") {
-            None => winners.push(response["data"]["updateAsset"]["name"].clone()),
-            Some(_) => {
-                assert_eq!(code(&response["errors"][0]), "CONFLICT", "{response:#}");
-                conflicts += 1;
-            }
+        if response.get("errors").is_none() {
+            winners.push(response["data"]["updateAsset"]["name"].clone());
+        } else {
+            assert_eq!(code(&response["errors"][0]), "CONFLICT", "{response:#}");
+            conflicts += 1;
         }
     }
     assert_eq!(winners.len(), 1, "exactly one edit wins");

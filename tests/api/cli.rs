@@ -246,46 +246,41 @@ async fn migrate_then_demo_map_loads_once(backend: Backend) {
     );
 }
 
-/// The real binary, JSON logs on: each request's log line names its GraphQL operation.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn json_logs_name_the_operation() {
-    let database = fresh_database(Backend::Sqlite).await;
+/// The real binary serving on a free port, with its log piped; answers `/health` when
+/// this returns.
+async fn serve(
+    database_url: &str,
+    args: &[&str],
+    rust_log: &str,
+) -> (tokio::process::Child, String) {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
+    let bind = format!("127.0.0.1:{port}");
     let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_assetmap"))
-        .args([
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--demo-data",
-            "false",
-            "--log-format",
-            "json",
-        ])
-        .env("DATABASE_URL", &database.url)
-        .env("RUST_LOG", "info")
+        .args(["--bind", &bind, "--demo-data", "false"])
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", rust_log)
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+    let base = format!("http://{bind}");
     let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    for _ in 0..100 {
-        if client.get(format!("{base}/health")).send().await.is_ok() {
-            break;
+    tokio::time::timeout(std::time::Duration::from_mins(1), async {
+        while client.get(format!("{base}/health")).send().await.is_err() {
+            tokio::task::yield_now().await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let response = client
-        .post(format!("{base}/graphql"))
-        .header("x-request-id", "log-me-7")
-        .json(&json!({"query": "query NearbyForResident { categories { slug } }"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
-    // SIGTERM: a graceful stop, which also flushes the log
+    })
+    .await
+    .expect("the server answers /health");
+    (server, base)
+}
+
+/// SIGTERM (a graceful stop, which also flushes the log); the log.
+async fn stop(server: tokio::process::Child) -> String {
     let pid = server.id().unwrap().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     let output = tokio::time::timeout(
@@ -296,7 +291,23 @@ async fn json_logs_name_the_operation() {
     .unwrap()
     .unwrap();
     assert!(output.status.success(), "a graceful stop exits 0");
-    let log = String::from_utf8_lossy(&output.stderr);
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The real binary, JSON logs on: each request's log line names its GraphQL operation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_name_the_operation() {
+    let database = fresh_database(Backend::Sqlite).await;
+    let (server, base) = serve(&database.url, &["--log-format", "json"], "info").await;
+    let response = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .header("x-request-id", "log-me-7")
+        .json(&json!({"query": "query NearbyForResident { categories { slug } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let log = stop(server).await;
     let line = log
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -308,6 +319,51 @@ async fn json_logs_name_the_operation() {
     );
     assert_eq!(line["span"]["http.path"], "/graphql");
     assert!(!log.contains("postgres://") && !log.contains("password"));
+}
+
+/// A database password never reaches the log: not when serving with every debug line on,
+/// not from the CLI, not when the connection fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_password_never_reaches_the_log() {
+    const SECRET: &str = "S3cretPassw0rd";
+    let database = fresh_database(Backend::Postgres).await;
+    // the test server trusts local connections, so any password gets in
+    let with_password = database.url.replacen(
+        "postgres://postgres@",
+        &format!("postgres://postgres:{SECRET}@"),
+        1,
+    );
+    assert!(with_password.contains(SECRET), "{with_password}");
+
+    let (server, base) = serve(&with_password, &[], "debug").await;
+    let response = reqwest::Client::new()
+        .post(format!("{base}/graphql"))
+        .json(&json!({"query": "{ categories { slug } }"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let log = stop(server).await;
+    assert!(
+        log.contains("postgres:REDACTED@"),
+        "the URL is logged, redacted:\n{log}"
+    );
+    assert!(!log.contains(SECRET), "{log}");
+
+    let migrated = assetmap(&["migrate"], &with_password);
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+    assert!(!stderr(&migrated).contains(SECRET));
+
+    for unreachable in [
+        format!("postgres://postgres:{SECRET}@127.0.0.1:1/nowhere"),
+        format!("postgres://postgres@127.0.0.1:1/nowhere?password={SECRET}"),
+        format!("mysql://root:{SECRET}@127.0.0.1/x"),
+    ] {
+        let failed = assetmap(&["migrate"], &unreachable);
+        assert!(!failed.status.success());
+        let said = stderr(&failed);
+        assert!(!said.is_empty() && !said.contains(SECRET), "{said}");
+    }
 }
 
 /// A file cut short after 600 good features (more than one write batch) leaves nothing.

@@ -160,7 +160,7 @@ impl TestApp {
         configure: impl FnOnce(&mut AppConfig),
     ) -> Self {
         let mut config = AppConfig {
-            database_url: database.url.clone(),
+            database_url: database.url.parse().expect("a database URL"),
             db_max_connections: 4,
             bind: "127.0.0.1:0".parse().expect("address"),
             demo_data: false,
@@ -193,7 +193,7 @@ impl TestApp {
             backend,
             admin_token,
             client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
+                .timeout(Duration::from_mins(1))
                 .build()
                 .expect("client"),
             server,

@@ -7,6 +7,11 @@
     clippy::expect_used,
     reason = "a test that meets the unexpected should stop right there, loudly"
 )]
+#![expect(
+    clippy::too_many_lines,
+    clippy::items_after_statements,
+    reason = "a scenario reads top to bottom, with a `use` beside the lines that need it"
+)]
 
 mod assets;
 mod cli;

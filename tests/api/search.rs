@@ -413,7 +413,7 @@ async fn a_page_costs_a_fixed_number_of_queries(backend: Backend) {
         let data = app.data(query, json!({"first": first})).await;
         counts.push(app.db.queries.load(Ordering::SeqCst) - before);
         let edges = data["assetsInBBox"]["edges"].as_array().unwrap();
-        assert_eq!(edges.len(), first as usize);
+        assert_eq!(edges.len(), usize::try_from(first).unwrap());
         assert_eq!(
             edges[0]["node"]["categories"][1]["parent"]["slug"],
             "learning"

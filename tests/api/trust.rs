@@ -138,8 +138,7 @@ const MUTATIONS: [Mutation; 12] = [
 fn expected(m: Mutation, who: Who, target: Target) -> Option<&'static str> {
     match (who, m) {
         (Who::Anonymous, _) => Some("UNAUTHENTICATED"),
-        (_, Mutation::CreateShortlist) => None,
-        (Who::Admin, _) => None,
+        (_, Mutation::CreateShortlist) | (Who::Admin, _) => None,
         (_, Mutation::CreateCategory) => Some("FORBIDDEN"),
         (Who::Moderator, _) => None,
         (
@@ -386,22 +385,25 @@ async fn the_write_itself_enforces_ownership(backend: Backend) {
         role: Role::Editor,
         organizations: vec![mine],
     };
+    use assetmap::service::asset_version::{self, Guard, Made, row};
     let txn = app.db.write.begin().await.unwrap();
-    let snapshot = assetmap::service::assets::Snapshot::of(&txn, &before)
-        .await
-        .unwrap();
-    let defaced = assetmap::service::assets::Snapshot {
-        name: "defaced".into(),
-        ..snapshot.clone()
+    let content = row::read(&txn, &before).await.unwrap();
+    let defaced = assetmap::domain::AssetContent {
+        name: assetmap::domain::Text::parse("name", "defaced", 200).unwrap(),
+        ..content.clone()
     };
-    let result = assetmap::service::assets::write_snapshot(
+    let result = asset_version::write(
         &txn,
-        &actor,
-        id,
-        before.version,
-        &snapshot,
+        &Guard::published(
+            &actor,
+            assetmap::domain::AtVersion {
+                id,
+                version: before.version,
+            },
+        ),
+        &content,
         &defaced,
-        &assetmap::service::assets::Made::by("update", &actor),
+        &Made::by(entity::asset_revision::Action::Update, &actor),
     )
     .await;
     let error = async_graphql::Error::from(result.expect_err("the write was refused"));
@@ -846,7 +848,10 @@ async fn concurrent_editors_lose_no_edit(backend: Backend) {
         );
     }
     assert_eq!(accepted.len(), EDITORS * EDITS_EACH);
-    assert_eq!(last["version"].as_i64().unwrap(), 1 + accepted.len() as i64);
+    assert_eq!(
+        last["version"].as_i64().unwrap(),
+        1 + i64::try_from(accepted.len()).unwrap()
+    );
     assert_eq!(
         last["history"].as_array().unwrap().len(),
         1 + accepted.len()

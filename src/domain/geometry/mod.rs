@@ -196,51 +196,7 @@ impl ValidGeometry {
         let mut counts = Counts::default();
         count_positions(coords, depth, "coordinates", &mut counts)?;
 
-        let geometry = match kind {
-            GeometryType::Point => Geometry::Point(Point(position(coords, "coordinates")?)),
-            GeometryType::MultiPoint => {
-                let pts = positions(coords, "coordinates")?;
-                non_empty(&pts, "coordinates")?;
-                Geometry::MultiPoint(MultiPoint(pts.into_iter().map(Point).collect()))
-            }
-            GeometryType::LineString => Geometry::LineString(line(coords, "coordinates")?),
-            GeometryType::MultiLineString => {
-                let parts = array(coords, "coordinates")?;
-                non_empty(parts, "coordinates")?;
-                let lines = parts
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| line(p, &format!("coordinates[{i}]")))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Geometry::MultiLineString(MultiLineString(lines))
-            }
-            GeometryType::Polygon => {
-                Geometry::Polygon(polygon(coords, "coordinates")?.orient(Direction::Default))
-            }
-            GeometryType::MultiPolygon => {
-                let parts = array(coords, "coordinates")?;
-                non_empty(parts, "coordinates")?;
-                let polys = parts
-                    .iter()
-                    .enumerate()
-                    .map(|(i, p)| polygon_rings(p, &format!("coordinates[{i}]")))
-                    .collect::<Result<Vec<_>, _>>()?;
-                if let Err(problem) = validity::check(&polys) {
-                    return Err(GeometryError::at(
-                        Reason::InvalidPolygon,
-                        &format!("coordinates[{}]", problem.polygon()),
-                        problem.to_string(),
-                    ));
-                }
-                let multi = MultiPolygon(
-                    polys
-                        .into_iter()
-                        .map(|p| p.orient(Direction::Default))
-                        .collect(),
-                );
-                Geometry::MultiPolygon(multi)
-            }
-        };
+        let geometry = build(kind, coords)?;
         let bbox = geometry
             .bounding_rect()
             .ok_or_else(|| GeometryError::new(Reason::Empty, "the geometry has no positions"))?;
@@ -284,6 +240,70 @@ impl ValidGeometry {
 
     pub fn to_geojson_string(&self) -> String {
         self.to_geojson_value().to_string()
+    }
+}
+
+/// The geometry of a known type from coordinates whose shape and size were checked.
+fn build(kind: GeometryType, coords: &Value) -> Result<Geometry<f64>, GeometryError> {
+    Ok(match kind {
+        GeometryType::Point => Geometry::Point(Point(position(coords, "coordinates")?)),
+        GeometryType::MultiPoint => {
+            let pts = positions(coords, "coordinates")?;
+            non_empty(&pts, "coordinates")?;
+            Geometry::MultiPoint(MultiPoint(pts.into_iter().map(Point).collect()))
+        }
+        GeometryType::LineString => Geometry::LineString(line(coords, "coordinates")?),
+        GeometryType::MultiLineString => {
+            let parts = array(coords, "coordinates")?;
+            non_empty(parts, "coordinates")?;
+            let lines = parts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| line(p, &format!("coordinates[{i}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            Geometry::MultiLineString(MultiLineString(lines))
+        }
+        GeometryType::Polygon => {
+            Geometry::Polygon(polygon(coords, "coordinates")?.orient(Direction::Default))
+        }
+        GeometryType::MultiPolygon => {
+            let parts = array(coords, "coordinates")?;
+            non_empty(parts, "coordinates")?;
+            let polys = parts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| polygon_rings(p, &format!("coordinates[{i}]")))
+                .collect::<Result<Vec<_>, _>>()?;
+            if let Err(problem) = validity::check(&polys) {
+                return Err(GeometryError::at(
+                    Reason::InvalidPolygon,
+                    &format!("coordinates[{}]", problem.polygon()),
+                    problem.to_string(),
+                ));
+            }
+            let multi = MultiPolygon(
+                polys
+                    .into_iter()
+                    .map(|p| p.orient(Direction::Default))
+                    .collect(),
+            );
+            Geometry::MultiPolygon(multi)
+        }
+    })
+}
+
+/// As GeoJSON, in revision snapshots.
+impl serde::Serialize for ValidGeometry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_geojson_value().serialize(serializer)
+    }
+}
+
+/// From GeoJSON, through the gate.
+impl<'de> serde::Deserialize<'de> for ValidGeometry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        Self::parse(&value).map_err(serde::de::Error::custom)
     }
 }
 
@@ -510,127 +530,4 @@ fn polygon_rings(value: &Value, path: &str) -> Result<Polygon<f64>, GeometryErro
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn reason(v: Value) -> Reason {
-        match ValidGeometry::parse(&v) {
-            Ok(g) => panic!("expected a rejection, got {g:?}"),
-            Err(e) => e.reason,
-        }
-    }
-
-    #[test]
-    fn accepts_a_point_and_drops_altitude() {
-        let g = ValidGeometry::parse(&json!({"type": "Point", "coordinates": [-2.3, 53.4, 40.0]}))
-            .unwrap();
-        assert_eq!(g.geometry_type(), GeometryType::Point);
-        assert_eq!(
-            g.to_geojson_value(),
-            json!({"type": "Point", "coordinates": [-2.3, 53.4]})
-        );
-    }
-
-    #[test]
-    fn orients_polygon_rings_counter_clockwise() {
-        // clockwise exterior in, counter-clockwise out
-        let g = ValidGeometry::parse(&json!({"type": "Polygon", "coordinates": [
-            [[0.0, 0.0], [0.0, 1.0], [1.0, 1.0], [1.0, 0.0], [0.0, 0.0]]
-        ]}))
-        .unwrap();
-        let out = g.to_geojson_value();
-        assert_eq!(out["coordinates"][0][1], json!([1.0, 0.0]));
-    }
-
-    #[test]
-    fn rejects_each_rule_with_its_reason() {
-        assert_eq!(reason(json!([1, 2])), Reason::Malformed);
-        assert_eq!(reason(json!({"type": "Point"})), Reason::Malformed);
-        assert_eq!(
-            reason(json!({"type": "GeometryCollection", "geometries": []})),
-            Reason::UnsupportedType
-        );
-        assert_eq!(
-            reason(json!({"type": "Feature", "geometry": null})),
-            Reason::UnsupportedType
-        );
-        assert_eq!(
-            reason(json!({"type": "Point", "coordinates": [200.0, 10.0]})),
-            Reason::OutOfRange
-        );
-        assert_eq!(
-            reason(json!({"type": "Point", "coordinates": [1.0, 91.0]})),
-            Reason::OutOfRange
-        );
-        assert_eq!(
-            reason(json!({"type": "Point", "coordinates": [1.0]})),
-            Reason::BadPosition
-        );
-        assert_eq!(
-            reason(json!({"type": "Point", "coordinates": [1.0, 2.0, 3.0, 4.0]})),
-            Reason::BadPosition
-        );
-        assert_eq!(
-            reason(json!({"type": "Point", "coordinates": ["1", 2.0]})),
-            Reason::BadPosition
-        );
-        assert_eq!(
-            reason(json!({"type": "MultiPoint", "coordinates": []})),
-            Reason::Empty
-        );
-        assert_eq!(
-            reason(json!({"type": "LineString", "coordinates": [[1.0, 1.0], [1.0, 1.0]]})),
-            Reason::TooFewPositions
-        );
-        assert_eq!(
-            reason(
-                json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]]})
-            ),
-            Reason::RingNotClosed
-        );
-        assert_eq!(
-            reason(
-                json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [0.0, 0.0]]]})
-            ),
-            Reason::RingTooShort
-        );
-        // a bow tie crosses itself
-        assert_eq!(
-            reason(
-                json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]]})
-            ),
-            Reason::InvalidPolygon
-        );
-        assert_eq!(
-            reason(json!({"type": "Point", "coordinates": [1.0, 2.0],
-                "crs": {"type": "name", "properties": {"name": "EPSG:27700"}}})),
-            Reason::UnsupportedCrs
-        );
-    }
-
-    #[test]
-    fn reports_where_the_fault_is() {
-        let err = ValidGeometry::parse(
-            &json!({"type": "LineString", "coordinates": [[1.0, 1.0], [1.0, 95.0]]}),
-        )
-        .unwrap_err();
-        assert_eq!(err.path.as_deref(), Some("coordinates[1]"));
-    }
-
-    #[test]
-    fn caps_vertices_before_building_anything() {
-        let coords: Vec<Value> = (0..=MAX_VERTICES)
-            .map(|i| json!([0.0, i as f64 * 1e-5]))
-            .collect();
-        let err = ValidGeometry::parse(&json!({"type": "LineString", "coordinates": coords}))
-            .unwrap_err();
-        assert_eq!(err.reason, Reason::TooManyVertices);
-        let parts: Vec<Value> = (0..=MAX_PARTS)
-            .map(|_| json!([[0.0, 0.0], [1.0, 1.0]]))
-            .collect();
-        let err = ValidGeometry::parse(&json!({"type": "MultiLineString", "coordinates": parts}))
-            .unwrap_err();
-        assert_eq!(err.reason, Reason::TooManyParts);
-    }
-}
+mod tests;

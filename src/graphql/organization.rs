@@ -1,0 +1,123 @@
+//! Organizations and the taxonomy as the API shows them.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{category, organization};
+
+use super::loaders::{Cached, CategoryById};
+use super::page::PageInfo;
+
+/// A group or charity that runs assets.
+pub struct Organization(pub organization::Model);
+
+#[Object]
+impl Organization {
+    /// A UUID, unique across replicas.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The organization's name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// What the organization does.
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+
+    /// Web address.
+    async fn website(&self) -> Option<&str> {
+        self.0.website.as_deref()
+    }
+
+    /// Contact email address.
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+
+    /// Contact telephone number.
+    async fn phone(&self) -> Option<&str> {
+        self.0.phone.as_deref()
+    }
+
+    /// When the organization was added (RFC 3339, UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the organization last changed (RFC 3339, UTC).
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// Whether its editors' changes publish at once (true) or wait for a moderator.
+    async fn trusted(&self) -> bool {
+        self.0.trusted
+    }
+}
+
+/// A term of the needs-and-interests taxonomy. Filtering by a category also matches
+/// its children.
+pub struct Category(pub category::Model);
+
+#[Object]
+impl Category {
+    /// A UUID; filter by `slug`, which is stable across installations.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Stable identifier to filter by, e.g. `mental-wellbeing`.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    /// A human-readable name, e.g. "Mental wellbeing".
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The broader category this one belongs to, if any.
+    #[graphql(complexity = "5 + child_complexity")]
+    async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Category>> {
+        let Some(id) = self.0.parent_id else {
+            return Ok(None);
+        };
+        let loader = ctx.data::<Cached<CategoryById>>()?;
+        Ok(loader.load_one(id).await?.map(Category))
+    }
+}
+
+/// An organization in a page of organizations.
+#[derive(SimpleObject)]
+pub struct OrganizationEdge {
+    pub node: Organization,
+    /// Opaque; pass as `after` to continue after this edge.
+    pub cursor: String,
+}
+
+/// A page of organizations.
+#[derive(SimpleObject)]
+pub struct OrganizationConnection {
+    pub edges: Vec<OrganizationEdge>,
+    pub page_info: PageInfo,
+}
+
+/// A new organization.
+#[derive(InputObject)]
+pub struct CreateOrganizationInput {
+    /// 1 to 200 characters.
+    pub name: String,
+    /// Up to 5000 characters.
+    pub description: Option<String>,
+    /// Web address.
+    pub website: Option<String>,
+    /// An email address.
+    pub email: Option<String>,
+    /// Telephone number.
+    pub phone: Option<String>,
+    /// Whether its editors' changes publish without a moderator (default false).
+    pub trusted: Option<bool>,
+}

@@ -1,0 +1,211 @@
+//! The one write path of an asset: every change to an asset row goes through here, in
+//! the caller's transaction. Each function writes the row (new, or under a [`Guard`]),
+//! keeps the spatial index and the category links in step, and appends the revision.
+//!
+//! - [`insert`], [`insert_batch`]: new assets at version 1 (a create; an import)
+//! - [`write`]: a new version of the content (update, archive, restore, approval of a
+//!   pending change)
+//! - [`settle`]: a proposed new asset approved or rejected
+//! - [`mark_verified`]: an editor confirms the listing (no new version)
+//!
+//! `row` is the one conversion between content and row, `revision` the history.
+
+mod guard;
+pub mod revision;
+pub mod row;
+
+use entity::asset;
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait};
+use uuid::Uuid;
+
+pub use guard::Guard;
+pub use revision::{Entry, Made};
+
+use crate::domain::{AssetContent, AssetStatus, Moderation};
+use crate::error::{AppError, AppResult};
+use crate::service::{categories, now};
+use crate::spatial;
+
+/// A new asset to insert: its id, its content and its categories' ids.
+pub struct NewVersion {
+    pub id: Uuid,
+    pub content: AssetContent,
+    pub category_ids: Vec<Uuid>,
+}
+
+fn new_row(
+    id: Uuid,
+    content: &AssetContent,
+    moderation: Moderation,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<asset::ActiveModel> {
+    Ok(asset::ActiveModel {
+        id: Set(id),
+        version: Set(1),
+        moderation: Set(moderation),
+        created_at: Set(at),
+        updated_at: Set(at),
+        archived_at: Set(None),
+        last_verified_at: Set(None),
+        last_verified_by: Set(None),
+        ..row::columns(content)?
+    })
+}
+
+/// Indexes new assets and links their categories.
+async fn index_new(txn: &DatabaseTransaction, assets: &[NewVersion]) -> AppResult<()> {
+    let shapes = assets
+        .iter()
+        .map(|a| Ok((a.id, row::public_geometry(&a.content)?)))
+        .collect::<AppResult<Vec<_>>>()?;
+    let refs: Vec<(Uuid, &geo::Geometry<f64>)> =
+        shapes.iter().map(|(id, g)| (*id, g.geometry())).collect();
+    spatial::index::index(txn, &refs).await?;
+    let links: Vec<(Uuid, Uuid)> = assets
+        .iter()
+        .flat_map(|a| a.category_ids.iter().map(move |c| (a.id, *c)))
+        .collect();
+    categories::link(txn, links).await
+}
+
+/// Inserts a new asset at version 1 and records its creation (with its content).
+pub async fn insert(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    content: &AssetContent,
+    moderation: Moderation,
+    made: &Made<'_>,
+) -> AppResult<asset::Model> {
+    content.check()?;
+    let category_ids = categories::resolve(txn, &content.categories).await?;
+    let model = new_row(id, content, moderation, now())?.insert(txn).await?;
+    let new = NewVersion {
+        id,
+        content: content.clone(),
+        category_ids,
+    };
+    index_new(txn, std::slice::from_ref(&new)).await?;
+    revision::record(txn, made, vec![Entry::of(id, 1, None, Some(content))?]).await?;
+    Ok(model)
+}
+
+/// Inserts many published assets at version 1 (an import): the revisions record who
+/// imported them; the imported content is version 1 itself.
+pub async fn insert_batch(
+    txn: &DatabaseTransaction,
+    assets: &[NewVersion],
+    made: &Made<'_>,
+) -> AppResult<()> {
+    if assets.is_empty() {
+        return Ok(());
+    }
+    let at = now();
+    let rows = assets
+        .iter()
+        .map(|a| {
+            a.content.check()?;
+            new_row(a.id, &a.content, Moderation::Approved, at)
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    asset::Entity::insert_many(rows)
+        .exec_without_returning(txn)
+        .await?;
+    index_new(txn, assets).await?;
+    let entries = assets
+        .iter()
+        .map(|a| Entry {
+            asset_id: a.id,
+            version: 1,
+            before: None,
+            after: None,
+        })
+        .collect();
+    revision::record(txn, made, entries).await
+}
+
+async fn reread(txn: &DatabaseTransaction, id: Uuid) -> AppResult<asset::Model> {
+    asset::Entity::find_by_id(id)
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound("asset"))
+}
+
+/// Writes `after` as the asset's next version, if `guard` holds at the moment of
+/// writing; re-indexes a moved geometry, re-links changed categories, and records the
+/// revision from `before` (the content the change was made to).
+pub async fn write(
+    txn: &DatabaseTransaction,
+    guard: &Guard<'_>,
+    before: &AssetContent,
+    after: &AssetContent,
+    made: &Made<'_>,
+) -> AppResult<asset::Model> {
+    after.check()?;
+    let category_ids = if after.categories == before.categories {
+        None
+    } else {
+        Some(categories::resolve(txn, &after.categories).await?)
+    };
+    let at = now();
+    let version = guard.version + 1;
+    let changes = asset::ActiveModel {
+        version: Set(version),
+        updated_at: Set(at),
+        archived_at: match (before.status, after.status) {
+            (AssetStatus::Active, AssetStatus::Archived) => Set(Some(at)),
+            (AssetStatus::Archived, AssetStatus::Active) => Set(None),
+            _ => NotSet,
+        },
+        ..row::columns(after)?
+    };
+    guard.update(txn, changes).await?;
+    let (old, new) = (row::public_geometry(before)?, row::public_geometry(after)?);
+    if old != new {
+        spatial::index::unindex(txn, guard.id, old.geometry()).await?;
+        spatial::index::index(txn, &[(guard.id, new.geometry())]).await?;
+    }
+    if let Some(ids) = category_ids {
+        categories::set_for_asset(txn, guard.id, &ids).await?;
+    }
+    let entry = Entry::of(guard.id, version, Some(before), Some(after))?;
+    revision::record(txn, made, vec![entry]).await?;
+    reread(txn, guard.id).await
+}
+
+/// Publishes (`Approved`) or turns down (`Rejected`) a proposed new asset, as its next
+/// version, if `guard` (expecting `Pending`) holds.
+pub async fn settle(
+    txn: &DatabaseTransaction,
+    guard: &Guard<'_>,
+    moderation: Moderation,
+    made: &Made<'_>,
+) -> AppResult<()> {
+    let changes = asset::ActiveModel {
+        moderation: Set(moderation),
+        version: Set(guard.version + 1),
+        updated_at: Set(now()),
+        ..Default::default()
+    };
+    guard.update(txn, changes).await?;
+    let entry = Entry::of(guard.id, guard.version + 1, None, None)?;
+    revision::record(txn, made, vec![entry]).await
+}
+
+/// Records that `guard.actor` confirmed the listing is still right: sets
+/// `last_verified_at` and `last_verified_by`, without a new version.
+pub async fn mark_verified(
+    txn: &DatabaseTransaction,
+    guard: &Guard<'_>,
+    made: &Made<'_>,
+) -> AppResult<asset::Model> {
+    let changes = asset::ActiveModel {
+        last_verified_at: Set(Some(now())),
+        last_verified_by: Set(Some(guard.actor.name.clone())),
+        ..Default::default()
+    };
+    guard.update(txn, changes).await?;
+    let entry = Entry::of(guard.id, guard.version, None, None)?;
+    revision::record(txn, made, vec![entry]).await?;
+    reread(txn, guard.id).await
+}

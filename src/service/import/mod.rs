@@ -1,0 +1,156 @@
+//! GeoJSON FeatureCollections in: each feature is mapped (`mapping`: name, kind,
+//! categories, contact details from the common property names), validated by the same
+//! gates as the API, and either imported or reported with its reason. Features are read
+//! one at a time (`reader`) and written in batches (`writer`), all in one transaction: a
+//! failed import leaves nothing behind.
+
+mod mapping;
+mod reader;
+mod writer;
+
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+use serde_json::Value;
+
+pub use reader::{FeatureReceiver, features_of, read_features};
+
+use super::categories;
+use crate::db::Db;
+use crate::domain::AssetKind;
+use crate::domain::asset;
+use crate::error::{AppError, AppResult};
+
+/// Sets kind and categories for features whose `property` equals `value`.
+#[derive(Clone, Debug, Default)]
+pub struct Rule {
+    pub property: String,
+    pub value: String,
+    pub kind: Option<AssetKind>,
+    pub categories: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ImportOptions {
+    /// The kind of every feature, unless a rule or a `kind` property says otherwise.
+    pub kind: Option<AssetKind>,
+    /// Categories given to every feature.
+    pub categories: Vec<String>,
+    /// The property holding the name, instead of the usual names.
+    pub name_property: Option<String>,
+    /// The property to name a feature by when it has no name (e.g. its type, so an
+    /// unnamed site becomes "Play Space").
+    pub fallback_name_property: Option<String>,
+    /// The property naming the organization that runs the asset; organizations are
+    /// found by name or created.
+    pub organization_property: Option<String>,
+    pub rules: Vec<Rule>,
+    /// Refuse the whole file if any feature is rejected.
+    pub strict: bool,
+}
+
+impl ImportOptions {
+    /// Every category the options themselves give, which must exist before anything is
+    /// read.
+    async fn check_categories(&self, txn: &DatabaseTransaction) -> AppResult<()> {
+        let named = self
+            .categories
+            .iter()
+            .chain(self.rules.iter().flat_map(|r| r.categories.iter()))
+            .cloned();
+        categories::resolve(txn, &asset::categories(named)?).await?;
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// The feature's position in the collection, from 0.
+    pub index: usize,
+    pub name: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub total: usize,
+    pub imported: usize,
+    pub organizations_created: usize,
+    pub rejected: Vec<Rejection>,
+}
+
+/// Imports a FeatureCollection held in memory, in one transaction.
+pub async fn import(
+    db: &Db,
+    collection: &Value,
+    options: &ImportOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> AppResult<ImportReport> {
+    import_stream(db, features_of(collection)?, options, progress).await
+}
+
+/// Imports features as they arrive, in one transaction. `progress` is told how many
+/// features have been handled so far. Nothing is written unless every feature arrived
+/// and the transaction committed.
+pub async fn import_stream(
+    db: &Db,
+    features: FeatureReceiver,
+    options: &ImportOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> AppResult<ImportReport> {
+    let txn = db.write.begin().await?;
+    let report = import_into(&txn, features, options, progress).await?;
+    if options.strict && !report.rejected.is_empty() {
+        txn.rollback().await?;
+        return Ok(ImportReport {
+            imported: 0,
+            organizations_created: 0,
+            ..report
+        });
+    }
+    txn.commit().await?;
+    if report.imported > 1_000 {
+        db.refresh_statistics().await;
+    }
+    Ok(report)
+}
+
+fn rejection(index: usize, feature: &Value, err: &AppError) -> Rejection {
+    Rejection {
+        index,
+        name: mapping::feature_name(feature),
+        reason: match err {
+            AppError::InvalidGeometry(g) => format!("{} ({})", g, g.reason.as_str()),
+            other => other.message(),
+        },
+    }
+}
+
+/// Imports into an open transaction; the caller commits.
+pub async fn import_into(
+    txn: &DatabaseTransaction,
+    mut features: FeatureReceiver,
+    options: &ImportOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> AppResult<ImportReport> {
+    options.check_categories(txn).await?;
+    let mut writer = writer::Writer::new(txn).await?;
+    let mut report = ImportReport::default();
+    while let Some(feature) = features.recv().await {
+        let feature = feature?;
+        let index = report.total;
+        let accepted = mapping::prepare(&feature, options).and_then(|prepared| {
+            let ids = writer.category_ids(&prepared.content.categories)?;
+            Ok((prepared, ids))
+        });
+        match accepted {
+            Ok((prepared, ids)) => {
+                writer.add(prepared, ids, &mut report).await?;
+                report.imported += 1;
+            }
+            Err(e) => report.rejected.push(rejection(index, &feature, &e)),
+        }
+        report.total += 1;
+        progress(report.total as u64);
+    }
+    writer.flush().await?;
+    Ok(report)
+}
