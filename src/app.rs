@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
@@ -11,6 +12,7 @@ use tokio_util::sync::DropGuard;
 
 use crate::db::{self, DatabaseUrl, Db};
 use crate::http::{self, HttpConfig};
+use crate::service::changes::hub::Hub;
 use crate::tasks::Tasks;
 use crate::{graphql, service};
 
@@ -25,6 +27,10 @@ pub struct AppConfig {
     pub introspection: bool,
     /// Days a shortlist stays open.
     pub shortlist_days: u32,
+    /// Days the change log keeps deletions and superseded changes.
+    pub change_retention_days: u32,
+    /// Changes a subscription may fall behind before it is closed.
+    pub subscriber_buffer: usize,
     pub http: HttpConfig,
 }
 
@@ -45,6 +51,26 @@ pub async fn connect_and_migrate(url: &DatabaseUrl, max_connections: u32) -> any
         .await
         .context("running migrations")?;
     Ok(db)
+}
+
+/// Prunes the change log every hour (and at start), keeping `days` of deletions.
+fn prune_changes(db: &Db, tasks: &Tasks, days: u32) {
+    let db = db.clone();
+    let retention = chrono::Duration::days(i64::from(days));
+    tasks.spawn("change log pruning", move |stop| async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_hours(1));
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            match service::changes::prune(&db, service::now(), retention).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(changes.pruned = n, "pruned the change log"),
+                Err(e) => tracing::warn!(error = ?e, "pruning the change log failed"),
+            }
+        }
+    });
 }
 
 impl App {
@@ -81,8 +107,15 @@ impl App {
                 Err(e) => return Err(anyhow::anyhow!("loading demo data: {e:?}")),
             }
         }
-        let schema = graphql::schema(db.clone(), config.introspection, config.shortlist_days);
+        let mut db = db;
+        db.changes = Arc::new(Hub::new(config.subscriber_buffer));
         let tasks = Tasks::default();
+        db.changes
+            .start(&db, &tasks)
+            .await
+            .map_err(|e| anyhow::anyhow!("following the change log: {}", e.message()))?;
+        prune_changes(&db, &tasks, config.change_retention_days);
+        let schema = graphql::schema(db.clone(), config.introspection, config.shortlist_days);
         let router = http::router(schema, db.clone(), &config.http, &tasks);
         let listener = TcpListener::bind(config.bind)
             .await

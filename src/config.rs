@@ -137,6 +137,39 @@ pub struct ServeArgs {
     #[arg(long, env = "ASSETMAP_SHORTLIST_DAYS", default_value_t = 90,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub shortlist_days: u32,
+    /// Days the change log keeps deletions (and changes a later one superseded) for sync
+    /// clients and the RPDE feed; a client that stays away longer resyncs.
+    #[arg(long, env = "ASSETMAP_CHANGE_RETENTION_DAYS", default_value_t = 7,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub change_retention_days: u32,
+    /// The address clients reach this service at (e.g. https://assets.example.gov.uk),
+    /// for links such as the RPDE feed's `next`; default: each request's Host.
+    #[arg(long, env = "ASSETMAP_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+    /// The licence the published data is under (the RPDE feed's `license`).
+    #[arg(
+        long,
+        env = "ASSETMAP_DATA_LICENSE",
+        default_value = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+    )]
+    pub data_license: String,
+    /// Live (WebSocket) connections one replica holds at once.
+    #[arg(long, env = "ASSETMAP_MAX_LIVE_CONNECTIONS", default_value_t = 2_000)]
+    pub max_live_connections: usize,
+    /// Subscriptions one live connection holds at once.
+    #[arg(
+        long,
+        env = "ASSETMAP_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+        default_value_t = 20
+    )]
+    pub max_subscriptions_per_connection: usize,
+    /// Seconds a live connection may stay open with no subscription and no message.
+    #[arg(long, env = "ASSETMAP_LIVE_IDLE_TIMEOUT_SECS", default_value_t = 300)]
+    pub live_idle_timeout_secs: u64,
+    /// Changes a subscription may fall behind before it is closed (its buffer).
+    #[arg(long, env = "ASSETMAP_SUBSCRIBER_BUFFER", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub subscriber_buffer: u32,
     /// The largest request body accepted, in bytes.
     #[arg(long, env = "ASSETMAP_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,

@@ -43,6 +43,10 @@ pub struct Db {
     pub backend: Backend,
     /// The backend's side of spatial search, with any state it keeps between searches.
     pub spatial: crate::spatial::Engine,
+    /// Where the database is (to open connections of its own, such as the listener's).
+    pub url: DatabaseUrl,
+    /// New change-log entries, fanned out to this replica's subscriptions.
+    pub changes: std::sync::Arc<crate::service::changes::hub::Hub>,
     /// Statements sent to the database by this process, for `/metrics` and for tests
     /// that hold a request to a fixed number of queries.
     pub queries: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -185,6 +189,10 @@ pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<
         backend,
         queries,
         spatial: crate::spatial::Engine::new(backend),
+        url: url.clone(),
+        changes: std::sync::Arc::new(crate::service::changes::hub::Hub::new(
+            crate::service::changes::hub::DEFAULT_BUFFER,
+        )),
     })
 }
 

@@ -29,6 +29,12 @@ pub enum AppError {
     Unauthenticated(String),
     /// Valid credentials that do not allow this.
     Forbidden(String),
+    /// A sync cursor from before the change log's retention window: the client may
+    /// have missed a deletion and must start again from a full export.
+    CursorExpired(String),
+    /// Too much at once: too many requests, subscriptions or connections, or a
+    /// subscriber too slow to keep up.
+    RateLimited(String),
     Internal(anyhow::Error),
 }
 
@@ -52,7 +58,9 @@ impl AppError {
             Self::InvalidInput { message, .. }
             | Self::Conflict { message, .. }
             | Self::Unauthenticated(message)
-            | Self::Forbidden(message) => message.clone(),
+            | Self::Forbidden(message)
+            | Self::CursorExpired(message)
+            | Self::RateLimited(message) => message.clone(),
             Self::InvalidGeometry(g) => g.to_string(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::Internal(_) => "internal error".to_owned(),
@@ -67,6 +75,8 @@ impl AppError {
             Self::Conflict { .. } => "CONFLICT",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
+            Self::CursorExpired(_) => "CURSOR_EXPIRED",
+            Self::RateLimited(_) => "RATE_LIMITED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -130,7 +140,11 @@ impl From<AppError> for async_graphql::Error {
                     e.set("currentVersion", v);
                 }
             }),
-            AppError::NotFound(_) | AppError::Unauthenticated(_) | AppError::Forbidden(_) => {
+            AppError::NotFound(_)
+            | AppError::Unauthenticated(_)
+            | AppError::Forbidden(_)
+            | AppError::CursorExpired(_)
+            | AppError::RateLimited(_) => {
                 async_graphql::Error::new(err.message()).extend_with(|_, e| e.set("code", code))
             }
         }

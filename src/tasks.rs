@@ -28,6 +28,12 @@ impl Tasks {
         });
     }
 
+    /// A token cancelled when the app shuts down, for work that is not a task here (live
+    /// connections).
+    pub fn stop_token(&self) -> CancellationToken {
+        self.stop.child_token()
+    }
+
     /// Cancels every task when dropped (an app dropped without shutting down).
     pub fn guard(&self) -> DropGuard {
         self.stop.clone().drop_guard()

@@ -12,6 +12,7 @@ stored_enum! {
         Restore = "restore",
         Verify = "verify",
         Import = "import",
+        TakeDown = "take_down",
     }
 }
 

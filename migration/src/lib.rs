@@ -15,6 +15,7 @@ mod m20261122_000004_trust;
 mod m20261122_000005_link_worker;
 mod m20261122_000006_full_text;
 mod m20261122_000007_shortlists;
+mod m20261128_000008_change_log;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_link_worker::Migration),
             Box::new(m20261122_000006_full_text::Migration),
             Box::new(m20261122_000007_shortlists::Migration),
+            Box::new(m20261128_000008_change_log::Migration),
         ]
     }
 }

@@ -13,7 +13,7 @@ use crate::auth::Role;
 use crate::config::{DbArgs, ExportArgs, ImportArgs, ServeArgs, TokenCommand};
 use crate::domain::AssetKind;
 use crate::domain::kind::parse_kind;
-use crate::http::HttpConfig;
+use crate::http::{FeedConfig, HttpConfig, LiveConfig};
 use crate::service;
 use crate::service::import::{ImportOptions, ImportReport};
 
@@ -48,6 +48,8 @@ pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
         demo_data: serve.demo_data,
         introspection: serve.introspection,
         shortlist_days: serve.shortlist_days,
+        change_retention_days: serve.change_retention_days,
+        subscriber_buffer: usize::try_from(serve.subscriber_buffer).unwrap_or(1024),
         http: HttpConfig {
             max_body_bytes: serve.max_body_bytes,
             request_timeout: Duration::from_secs(serve.request_timeout_secs),
@@ -56,6 +58,16 @@ pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
             rate_limit_burst: serve.rate_limit_burst,
             cors_origins,
             jwt,
+            live: LiveConfig {
+                max_connections: serve.max_live_connections,
+                max_subscriptions: serve.max_subscriptions_per_connection,
+                idle_timeout: Duration::from_secs(serve.live_idle_timeout_secs),
+                ..LiveConfig::default()
+            },
+            feed: FeedConfig {
+                public_url: serve.public_url.as_ref().map(ToString::to_string),
+                license: serve.data_license.clone(),
+            },
         },
     })
     .await?;

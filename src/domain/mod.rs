@@ -9,8 +9,10 @@
 //! - `people`: health champions shown only approximately
 //! - `search`: points, radii, boxes, page sizes, cursors and the search filter
 //! - `reasons`: why a search result matched, in words
+//! - `changes`: what a sync client follows (a box, kinds, categories)
 
 pub mod asset;
+pub mod changes;
 pub mod geometry;
 pub mod hours;
 pub mod kind;

@@ -1,7 +1,8 @@
 //! The GraphQL API: thin resolvers that turn inputs into domain types, call one service
 //! function and map the result. The SDL this produces is `schema.graphql` at the repo root.
 //!
-//! - `query`, `mutation`: the roots
+//! - `query`, `mutation`, `changes::SubscriptionRoot`: the roots
+//! - `changes`: the change log for sync clients, and its live subscription
 //! - `asset`: `Asset` and its enums; `asset_input`: what creates and changes one
 //! - `search`: the filter, the shapes, pages of results and why each matched
 //! - `organization`: `Organization` and `Category`
@@ -11,6 +12,7 @@
 
 mod asset;
 mod asset_input;
+pub mod changes;
 pub mod loaders;
 mod mutation;
 mod organization;
@@ -21,13 +23,14 @@ mod search;
 mod shortlists;
 mod trust;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
 use crate::db::Db;
+pub use changes::SubscriptionRoot;
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The deepest selection a query may make.
 pub const MAX_DEPTH: usize = 12;
@@ -38,7 +41,7 @@ pub const MAX_COMPLEXITY: usize = 4_000;
 
 /// The schema without a database, for printing the SDL.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .finish()
         .sdl()
 }
@@ -51,7 +54,7 @@ pub const MAX_DIRECTIVES: usize = 5;
 pub struct ShortlistDays(pub u32);
 
 pub fn schema(db: Db, introspection: bool, shortlist_days: u32) -> AppSchema {
-    let builder = Schema::build(QueryRoot, MutationRoot, EmptySubscription);
+    let builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot);
     let builder = if introspection {
         builder
     } else {

@@ -125,6 +125,20 @@ impl MutationRoot {
         ))
     }
 
+    /// Moderators: takes a published asset down for review (after a complaint, say). It
+    /// leaves every search and sync clients see it deleted; it waits in `pendingChanges`
+    /// as a proposed asset (status PENDING), to be approved again or rejected.
+    async fn take_down_asset(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+    ) -> async_graphql::Result<Asset> {
+        let (actor, db) = trust::moderator(ctx)?;
+        let at = at_version(&id, expected_version)?;
+        Ok(Asset(service::moderation::take_down(db, actor, at).await?))
+    }
+
     /// Moderators: turns a pending change down, with a reason its editors will see (1 to
     /// 500 characters).
     async fn reject_change(

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Object};
 use uuid::Uuid;
 
 use super::asset::{Asset, parse_id};
+use super::changes::{AssetChangeConnection, AssetChangeEdge, AssetChangeFilter};
 use super::organization::{Category, Organization, OrganizationConnection, OrganizationEdge};
 use super::page::{self, Position};
 use super::scalars::GeoJson;
@@ -19,6 +20,7 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use crate::service;
+use crate::service::changes::Position as ChangeCursor;
 use crate::service::search::Page;
 use crate::spatial::Shape;
 
@@ -237,6 +239,47 @@ impl QueryRoot {
         let filter = AssetFilter::stale(older_than_days, service::now())?;
         let shape = Shape::Near { center, radius };
         Ok(searched(ctx, shape, filter, first, after).await?.into())
+    }
+
+    /// Changes to what the public sees, oldest first, after `after` (a cursor from an
+    /// earlier page; none: from the beginning, which holds every listed asset). Each edge
+    /// is one entry of the change log with the asset as the public sees it now, or a
+    /// tombstone when it is gone (archived, taken down, or out of this `filter`). Keep
+    /// `pageInfo.endCursor` and ask again to stay in sync; a cursor older than the log
+    /// keeps (a week by default) is `CURSOR_EXPIRED`: start again without one. `first` is
+    /// 1 to 100 (default 20).
+    #[graphql(complexity = "PageSize::cost(first, child_complexity)")]
+    async fn asset_changes(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        filter: Option<AssetChangeFilter>,
+    ) -> async_graphql::Result<AssetChangeConnection> {
+        let db = ctx.data::<Db>()?;
+        let after = after
+            .as_deref()
+            .map(ChangeCursor::decode)
+            .transpose()?
+            .unwrap_or_default();
+        let first = PageSize::new(first)?;
+        let filter = AssetChangeFilter::parse(filter, db).await?;
+        let page = service::changes::page(db, after, first, &filter).await?;
+        let assets: Vec<&entity::asset::Model> =
+            page.items.iter().filter_map(|d| d.asset.as_ref()).collect();
+        super::loaders::prefetch(ctx, &assets).await?;
+        let position = Position {
+            has_next: page.has_next,
+            has_previous: after.0 > 0,
+            resume_after: Some(page.end.encode()),
+        };
+        let (edges, page_info) = page::edges(
+            page.items,
+            position,
+            |d| ChangeCursor(d.entry.position).encode(),
+            |d, _| AssetChangeEdge(d),
+        );
+        Ok(AssetChangeConnection { edges, page_info })
     }
 
     /// The whole needs-and-interests taxonomy, by slug.

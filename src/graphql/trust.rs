@@ -93,6 +93,8 @@ pub enum RevisionAction {
     Verify,
     /// Loaded by a bulk import.
     Import,
+    /// A moderator took the listing down for review: it waits for approval again.
+    TakeDown,
 }
 
 /// One change in an asset's history. History is append-only: nothing rewrites it.

@@ -151,38 +151,21 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Principal::anonymous());
     };
-    let unauthenticated = |message: &str| {
-        let mut response = error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", message);
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            axum::http::HeaderValue::from_static("Bearer"),
-        );
-        response
-    };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    let Some(token) = token else {
-        return Err(unauthenticated(
-            "the Authorization header must be `Bearer <API token>`",
-        ));
-    };
-    let checked = match &state.jwt {
-        Some(jwt) if !token.starts_with(crate::service::tokens::PREFIX) => jwt.actor(token),
-        _ => crate::service::tokens::authenticate(&state.db, token).await,
+    let checked = match value.to_str() {
+        Ok(value) => authenticate_bearer(state, value).await,
+        Err(_) => Err(AppError::Unauthenticated(BEARER_FORM.to_owned())),
     };
     match checked {
-        Ok(actor) => {
-            tracing::Span::current().record("actor", actor.id.as_str());
-            Ok(Principal::actor(actor))
+        Ok(principal) => Ok(principal),
+        Err(AppError::Unauthenticated(message)) => {
+            let mut response =
+                error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &message);
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+            Err(response)
         }
-        Err(AppError::Unauthenticated(message)) => Err(unauthenticated(&message)),
         Err(other) => {
             let error = async_graphql::Error::from(other);
             tracing::error!(error.message = %error.message, "could not check an API token");
@@ -193,6 +176,25 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal
             ))
         }
     }
+}
+
+const BEARER_FORM: &str = "the Authorization header must be `Bearer <API token>`";
+
+/// The holder of a `Bearer <token>` credential (an API token, or a JWT when the server
+/// accepts them): `UNAUTHENTICATED` when it is malformed, unknown, revoked or expired.
+pub async fn authenticate_bearer(state: &AppState, value: &str) -> Result<Principal, AppError> {
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| AppError::Unauthenticated(BEARER_FORM.to_owned()))?;
+    let actor = match &state.jwt {
+        Some(jwt) if !token.starts_with(crate::service::tokens::PREFIX) => jwt.actor(token),
+        _ => crate::service::tokens::authenticate(&state.db, token).await,
+    }?;
+    tracing::Span::current().record("actor", actor.id.as_str());
+    Ok(Principal::actor(actor))
 }
 
 fn first_operation_name(doc: &ExecutableDocument) -> Option<String> {

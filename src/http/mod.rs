@@ -1,6 +1,8 @@
 //! The HTTP surface and its defences.
 //!
 //! - `POST /graphql`: GraphQL, `application/json` only, one operation per request
+//! - `GET /graphql/ws`: subscriptions over `graphql-transport-ws` (`live`)
+//! - `GET /feeds/assets`: the change log as an RPDE feed (`feed`)
 //! - `GET /` and `GET /graphql`: GraphiQL (never executes anything)
 //! - `GET /health` (liveness), `GET /ready` (database reachable, migrations current),
 //!   `GET /metrics` (Prometheus text format)
@@ -11,7 +13,9 @@
 //! whatever layer produced it, is a GraphQL-shaped JSON body with `extensions.code`.
 
 mod errors;
+mod feed;
 mod graphql;
+mod live;
 mod ops;
 mod serve;
 
@@ -36,6 +40,8 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use errors::error_response;
+pub use feed::FeedConfig;
+pub use live::LiveConfig;
 pub use serve::serve;
 
 use crate::db::Db;
@@ -61,6 +67,10 @@ pub struct HttpConfig {
     pub cors_origins: Vec<HeaderValue>,
     /// Accept JWTs checked by this verifier, besides API tokens.
     pub jwt: Option<Arc<crate::jwt::JwtVerifier>>,
+    /// Limits of live (WebSocket) connections.
+    pub live: live::LiveConfig,
+    /// What the RPDE feed says about itself.
+    pub feed: feed::FeedConfig,
 }
 
 impl Default for HttpConfig {
@@ -73,6 +83,8 @@ impl Default for HttpConfig {
             rate_limit_burst: 200,
             cors_origins: Vec::new(),
             jwt: None,
+            live: live::LiveConfig::default(),
+            feed: feed::FeedConfig::default(),
         }
     }
 }
@@ -83,6 +95,12 @@ struct AppState {
     db: Db,
     jwt: Option<Arc<crate::jwt::JwtVerifier>>,
     metrics: Arc<ops::Metrics>,
+    live: live::LiveConfig,
+    /// One permit per live connection this replica may hold.
+    live_connections: Arc<tokio::sync::Semaphore>,
+    feed: feed::FeedConfig,
+    /// Cancelled when the server shuts down (live connections are told and closed).
+    stop: tokio_util::sync::CancellationToken,
 }
 
 /// The application's router with every layer applied; its housekeeping runs in `tasks`.
@@ -92,13 +110,30 @@ pub fn router(schema: AppSchema, db: Db, config: &HttpConfig, tasks: &Tasks) -> 
         db,
         jwt: config.jwt.clone(),
         metrics: ops::Metrics::install(),
+        live: config.live.clone(),
+        live_connections: Arc::new(tokio::sync::Semaphore::new(config.live.max_connections)),
+        feed: config.feed.clone(),
+        stop: tasks.stop_token(),
     };
     let mut graphql_route = post(graphql::execute);
+    let mut live_route = get(live::upgrade);
+    let mut feed_route = get(feed::assets);
     if config.rate_limit_per_second > 0 {
-        graphql_route = graphql_route.layer(rate_limit(config, tasks));
+        let limiter = rate_limit(config, tasks);
+        graphql_route = graphql_route.layer(limiter.clone());
+        live_route = live_route.layer(limiter.clone());
+        feed_route = feed_route.layer(limiter);
     }
+    // open data: any site may read the feed
+    let feed_route = feed_route.layer(
+        CorsLayer::new()
+            .allow_origin(tower_http::cors::Any)
+            .allow_methods([Method::GET]),
+    );
     let routes = Router::new()
         .route("/graphql", graphql_route.get(graphql::graphiql))
+        .route("/graphql/ws", live_route)
+        .route("/feeds/assets", feed_route)
         .route("/", get(graphql::graphiql))
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))

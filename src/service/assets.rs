@@ -89,7 +89,7 @@ pub async fn create(
     if !published {
         moderation::propose(&txn, actor, &model, ChangeAction::Create, None, snapshot).await?;
     }
-    txn.commit().await?;
+    asset_version::commit(db, txn).await?;
     Ok(model)
 }
 
@@ -170,7 +170,7 @@ async fn change(
         moderation::propose(&txn, actor, &current, action, Some(before), after).await?;
         current
     };
-    txn.commit().await?;
+    asset_version::commit(db, txn).await?;
     Ok(model)
 }
 
@@ -199,7 +199,7 @@ pub async fn verify(db: &Db, actor: &Actor, at: AtVersion) -> AppResult<asset::M
     archived_conflict(&current, "the asset is archived")?;
     let verified =
         asset_version::mark_verified(&txn, &guard, &Made::by(Action::Verify, actor)).await?;
-    txn.commit().await?;
+    asset_version::commit(db, txn).await?;
     Ok(verified)
 }
 
@@ -220,7 +220,7 @@ pub async fn restore(
     let after = revision::content_at(&txn, at.id, to_version).await?;
     let made = Made::by(Action::Restore, actor);
     let restored = asset_version::write(&txn, &guard, &before, &after, &made).await?;
-    txn.commit().await?;
+    asset_version::commit(db, txn).await?;
     Ok(restored)
 }
 

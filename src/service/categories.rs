@@ -46,21 +46,42 @@ fn ids_of(found: &[category::Model], slugs: &[String]) -> AppResult<Vec<Uuid>> {
 /// The ids a category filter matches: each named category and its children. An unknown
 /// slug is an `INVALID_INPUT` naming it.
 pub async fn expand(conn: &impl ConnectionTrait, slugs: &[String]) -> AppResult<Vec<Uuid>> {
+    Ok(expanded(conn, slugs)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect())
+}
+
+/// The categories a filter on these slugs matches: each named one and its children.
+async fn expanded(
+    conn: &impl ConnectionTrait,
+    slugs: &[String],
+) -> AppResult<Vec<category::Model>> {
     if slugs.is_empty() {
         return Ok(Vec::new());
     }
     // the taxonomy is small: one query for the named terms and their children alike
     let all = list(conn).await?;
     let named = ids_of(&all, slugs)?;
-    let mut ids: Vec<Uuid> = all
-        .iter()
-        .filter(|c| c.parent_id.is_some_and(|p| named.contains(&p)))
-        .map(|c| c.id)
+    let mut matched: Vec<category::Model> = all
+        .into_iter()
+        .filter(|c| named.contains(&c.id) || c.parent_id.is_some_and(|p| named.contains(&p)))
         .collect();
-    ids.extend(named);
-    ids.sort();
-    ids.dedup();
-    Ok(ids)
+    matched.sort_by_key(|c| c.id);
+    Ok(matched)
+}
+
+/// The slugs a category filter matches: each named category and its children. An
+/// unknown slug is an `INVALID_INPUT` naming it.
+pub async fn expand_slugs(conn: &impl ConnectionTrait, slugs: &[String]) -> AppResult<Vec<String>> {
+    let mut out: Vec<String> = expanded(conn, slugs)
+        .await?
+        .into_iter()
+        .map(|c| c.slug)
+        .collect();
+    out.sort();
+    Ok(out)
 }
 
 /// Categories of each asset, sorted by slug.

@@ -6,6 +6,7 @@
 use entity::app_meta;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set, TransactionTrait};
 
+use super::asset_version;
 use super::import::{ImportOptions, ImportReport, Rule, features_of, import_into};
 use crate::db::Db;
 use crate::domain::AssetKind;
@@ -161,6 +162,6 @@ pub async fn load_if_empty(db: &Db) -> AppResult<Option<Vec<(&'static str, Impor
     }
     .insert(&txn)
     .await?;
-    txn.commit().await?;
+    asset_version::commit(db, txn).await?;
     Ok(Some(reports))
 }

@@ -22,6 +22,18 @@ fn io(err: std::io::Error) -> AppError {
     AppError::Internal(err.into())
 }
 
+/// These assets as GeoJSON Features, by id (their categories and organizations read in
+/// one query each).
+pub async fn features(db: &Db, rows: &[asset::Model]) -> AppResult<HashMap<Uuid, Value>> {
+    let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
+    let cats = categories::of_assets(&db.read, &ids).await?;
+    let org_ids: Vec<Uuid> = rows.iter().filter_map(|a| a.organization_id).collect();
+    let orgs = organizations::by_ids(db, &org_ids).await?;
+    rows.iter()
+        .map(|a| Ok((a.id, feature(a, &cats, &orgs)?)))
+        .collect()
+}
+
 /// One asset as a GeoJSON Feature, with the properties the importer reads back.
 fn feature(
     a: &asset::Model,
@@ -81,12 +93,9 @@ pub async fn export(db: &Db, out: &mut impl Write) -> AppResult<u64> {
         let rows = query.all(&db.read).await?;
         let Some(last) = rows.last() else { break };
         after = Some(last.id);
-        let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
-        let cats = categories::of_assets(&db.read, &ids).await?;
-        let org_ids: Vec<Uuid> = rows.iter().filter_map(|a| a.organization_id).collect();
-        let orgs = organizations::by_ids(db, &org_ids).await?;
+        let mut features = features(db, &rows).await?;
         for a in &rows {
-            let feature = feature(a, &cats, &orgs)?;
+            let feature = features.remove(&a.id).unwrap_or(Value::Null);
             if written > 0 {
                 out.write_all(b",\n").map_err(io)?;
             }

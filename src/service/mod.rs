@@ -5,6 +5,8 @@
 //! - `asset_version`: the one write path of an asset row (with its revision), shared by
 //!   `assets`, `moderation` and `import`
 //! - `idempotency`: retry-safe creates
+//! - `changes`: the change log (appended by `asset_version`), read by sync clients, the
+//!   RPDE feed and the live subscriptions (`changes::hub`)
 //! - `search`: nearby, viewport and corridor searches, paged
 //! - `organizations`, `categories`: the groups that run assets and the taxonomy
 //! - `import`, `export`: GeoJSON in (all or nothing) and out
@@ -16,6 +18,7 @@
 pub mod asset_version;
 pub mod assets;
 pub mod categories;
+pub mod changes;
 pub mod demo;
 pub mod export;
 pub mod idempotency;

@@ -192,8 +192,36 @@ pub async fn approve(db: &Db, moderator: &Actor, id: Uuid) -> AppResult<pending_
         asset_version::write(&txn, &guard, &before, &after, &made).await?;
     }
     let decided = decide(&txn, moderator, id, ChangeStatus::Approved, None).await?;
-    txn.commit().await?;
+    asset_version::commit(db, txn).await?;
     Ok(decided)
+}
+
+/// A moderator takes a published asset down for review: it leaves the public's view (a
+/// deletion in the change log) and waits in the moderation queue as a proposed asset,
+/// to be approved again or rejected.
+pub async fn take_down(db: &Db, moderator: &Actor, at: AtVersion) -> AppResult<asset::Model> {
+    moderator.require_moderator()?;
+    let txn = db.write.begin().await?;
+    let guard = Guard::published(moderator, at);
+    let current = guard.check(&txn).await?;
+    let made = Made::by(Action::TakeDown, moderator);
+    asset_version::settle(&txn, &guard, Moderation::Pending, &made).await?;
+    let taken_down = asset::Entity::find_by_id(at.id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound("asset"))?;
+    let snapshot = row::read(&txn, &current).await?.to_json()?;
+    propose(
+        &txn,
+        moderator,
+        &taken_down,
+        ChangeAction::Create,
+        None,
+        snapshot,
+    )
+    .await?;
+    asset_version::commit(db, txn).await?;
+    Ok(taken_down)
 }
 
 /// A moderator turns a pending change down, saying why; a proposed new asset is then
@@ -218,6 +246,6 @@ pub async fn reject(
         Some(reason.into_string()),
     )
     .await?;
-    txn.commit().await?;
+    asset_version::commit(db, txn).await?;
     Ok(decided)
 }

@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, fresh_database};
+use crate::helpers::{Backend, TestApp, fresh_database, serve, stop};
 use crate::on_both_backends;
 
 fn assetmap(args: &[&str], database_url: &str) -> Output {
@@ -244,54 +244,6 @@ async fn migrate_then_demo_map_loads_once(backend: Backend) {
         loaded,
         "starting again does not load it twice"
     );
-}
-
-/// The real binary serving on a free port, with its log piped; answers `/health` when
-/// this returns.
-async fn serve(
-    database_url: &str,
-    args: &[&str],
-    rust_log: &str,
-) -> (tokio::process::Child, String) {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let bind = format!("127.0.0.1:{port}");
-    let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_assetmap"))
-        .args(["--bind", &bind, "--demo-data", "false"])
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", rust_log)
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://{bind}");
-    let client = reqwest::Client::new();
-    tokio::time::timeout(std::time::Duration::from_mins(1), async {
-        while client.get(format!("{base}/health")).send().await.is_err() {
-            tokio::task::yield_now().await;
-        }
-    })
-    .await
-    .expect("the server answers /health");
-    (server, base)
-}
-
-/// SIGTERM (a graceful stop, which also flushes the log); the log.
-async fn stop(server: tokio::process::Child) -> String {
-    let pid = server.id().unwrap().to_string();
-    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    let output = tokio::time::timeout(
-        std::time::Duration::from_secs(20),
-        server.wait_with_output(),
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    assert!(output.status.success(), "a graceful stop exits 0");
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// The real binary, JSON logs on: each request's log line names its GraphQL operation.

@@ -166,6 +166,8 @@ impl TestApp {
             demo_data: false,
             introspection: true,
             shortlist_days: 90,
+            change_retention_days: 7,
+            subscriber_buffer: 1024,
             http: assetmap::http::HttpConfig {
                 // tests send bursts from one address; the limiter has tests of its own
                 rate_limit_per_second: 0,
@@ -314,4 +316,55 @@ pub fn square(lon: f64, lat: f64, half: f64) -> Value {
 
 pub fn code(error: &Value) -> &str {
     error["extensions"]["code"].as_str().unwrap_or("<no code>")
+}
+
+/// The real binary serving on a free port, with its log piped; answers `/health` when
+/// this returns.
+pub async fn serve(
+    database_url: &str,
+    args: &[&str],
+    rust_log: &str,
+) -> (tokio::process::Child, String) {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let bind = format!("127.0.0.1:{port}");
+    let server = tokio::process::Command::new(env!("CARGO_BIN_EXE_assetmap"))
+        .args(["--bind", &bind, "--demo-data", "false"])
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", rust_log)
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://{bind}");
+    let client = reqwest::Client::new();
+    tokio::time::timeout(std::time::Duration::from_mins(1), async {
+        while client.get(format!("{base}/health")).send().await.is_err() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the server answers /health");
+    (server, base)
+}
+
+/// SIGTERM (a graceful stop, which also flushes the log); the log.
+pub async fn stop(server: tokio::process::Child) -> String {
+    let pid = server.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let output = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        server.wait_with_output(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(output.status.success(), "a graceful stop exits 0");
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }

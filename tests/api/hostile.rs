@@ -540,6 +540,8 @@ async fn shutdown_finishes_requests_in_flight() {
         demo_data: false,
         introspection: true,
         shortlist_days: 90,
+        change_retention_days: 7,
+        subscriber_buffer: 1024,
         http: assetmap::http::HttpConfig::default(),
     })
     .await

@@ -14,10 +14,13 @@
 )]
 
 mod assets;
+mod changes;
 mod cli;
 mod cross_backend;
 mod helpers;
 mod hostile;
 mod link_worker;
+mod live;
+mod replicas;
 mod search;
 mod trust;

@@ -8,7 +8,10 @@
 //! - [`settle`]: a proposed new asset approved or rejected
 //! - [`mark_verified`]: an editor confirms the listing (no new version)
 //!
-//! `row` is the one conversion between content and row, `revision` the history.
+//! Each also appends to the change log (`service::changes`) when what the public sees
+//! of the asset changed, and [`commit`] ends the transaction and tells this replica's
+//! subscriptions. `row` is the one conversion between content and row, `revision` the
+//! history.
 
 mod guard;
 pub mod revision;
@@ -22,10 +25,31 @@ use uuid::Uuid;
 pub use guard::Guard;
 pub use revision::{Entry, Made};
 
+use crate::db::Db;
 use crate::domain::{AssetContent, AssetStatus, Moderation};
 use crate::error::{AppError, AppResult};
+use crate::service::changes::{self, Change, public_view};
 use crate::service::{categories, now};
 use crate::spatial;
+
+/// Commits a transaction that wrote assets, then lets this replica's subscriptions hear
+/// of it before the caller answers.
+pub async fn commit(db: &Db, txn: DatabaseTransaction) -> AppResult<()> {
+    txn.commit().await?;
+    db.changes.committed(db).await;
+    Ok(())
+}
+
+/// Logs the change between two of the public's views of an asset, if there is one.
+async fn log(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    before: Option<AssetContent>,
+    after: Option<AssetContent>,
+) -> AppResult<()> {
+    let change = Change::between(id, before.as_ref(), after.as_ref());
+    changes::append(txn, change.into_iter().collect()).await
+}
 
 /// A new asset to insert: its id, its content and its categories' ids.
 pub struct NewVersion {
@@ -87,6 +111,7 @@ pub async fn insert(
     };
     index_new(txn, std::slice::from_ref(&new)).await?;
     revision::record(txn, made, vec![Entry::of(id, 1, None, Some(content))?]).await?;
+    log(txn, id, None, public_view(content, moderation)?).await?;
     Ok(model)
 }
 
@@ -121,7 +146,15 @@ pub async fn insert_batch(
             after: None,
         })
         .collect();
-    revision::record(txn, made, entries).await
+    revision::record(txn, made, entries).await?;
+    let logged = assets
+        .iter()
+        .map(|a| {
+            let view = public_view(&a.content, Moderation::Approved)?;
+            Ok(Change::between(a.id, None, view.as_ref()))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    changes::append(txn, logged.into_iter().flatten().collect()).await
 }
 
 async fn reread(txn: &DatabaseTransaction, id: Uuid) -> AppResult<asset::Model> {
@@ -170,17 +203,25 @@ pub async fn write(
     }
     let entry = Entry::of(guard.id, version, Some(before), Some(after))?;
     revision::record(txn, made, vec![entry]).await?;
+    let (seen_before, seen_after) = (
+        public_view(before, guard.moderation)?,
+        public_view(after, guard.moderation)?,
+    );
+    log(txn, guard.id, seen_before, seen_after).await?;
     reread(txn, guard.id).await
 }
 
-/// Publishes (`Approved`) or turns down (`Rejected`) a proposed new asset, as its next
-/// version, if `guard` (expecting `Pending`) holds.
+/// Moves an asset from the moderation state `guard` expects to `moderation`, as its
+/// next version: publishes (`Pending` to `Approved`) or turns down (to `Rejected`) a
+/// proposed asset, or takes a published one down for review (`Approved` to `Pending`).
 pub async fn settle(
     txn: &DatabaseTransaction,
     guard: &Guard<'_>,
     moderation: Moderation,
     made: &Made<'_>,
 ) -> AppResult<()> {
+    let current = guard.check(txn).await?;
+    let content = row::read(txn, &current).await?;
     let changes = asset::ActiveModel {
         moderation: Set(moderation),
         version: Set(guard.version + 1),
@@ -189,7 +230,12 @@ pub async fn settle(
     };
     guard.update(txn, changes).await?;
     let entry = Entry::of(guard.id, guard.version + 1, None, None)?;
-    revision::record(txn, made, vec![entry]).await
+    revision::record(txn, made, vec![entry]).await?;
+    let (before, after) = (
+        public_view(&content, guard.moderation)?,
+        public_view(&content, moderation)?,
+    );
+    log(txn, guard.id, before, after).await
 }
 
 /// Records that `guard.actor` confirmed the listing is still right: sets
@@ -207,5 +253,10 @@ pub async fn mark_verified(
     guard.update(txn, changes).await?;
     let entry = Entry::of(guard.id, guard.version, None, None)?;
     revision::record(txn, made, vec![entry]).await?;
-    reread(txn, guard.id).await
+    let verified = reread(txn, guard.id).await?;
+    // the public sees when a listing was last confirmed
+    if let Some(view) = public_view(&row::read(txn, &verified).await?, verified.moderation)? {
+        changes::append(txn, vec![Change::touched(guard.id, &view)]).await?;
+    }
+    Ok(verified)
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 pub use reader::{FeatureReceiver, features_of, read_features};
 
-use super::categories;
+use super::{asset_version, categories};
 use crate::db::Db;
 use crate::domain::AssetKind;
 use crate::domain::asset;
@@ -106,7 +106,7 @@ pub async fn import_stream(
             ..report
         });
     }
-    txn.commit().await?;
+    asset_version::commit(db, txn).await?;
     if report.imported > 1_000 {
         db.refresh_statistics().await;
     }

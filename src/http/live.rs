@@ -1,0 +1,259 @@
+//! `GET /graphql/ws`: GraphQL subscriptions over the `graphql-transport-ws` protocol.
+//!
+//! Each connection is bounded: the replica accepts a set number at once (more are
+//! refused with 503 `RATE_LIMITED` before the upgrade), a connection holds a set number
+//! of subscriptions, must send `connection_init` within a few seconds, and is closed
+//! after a while with no subscription and no message. A subscriber too slow to keep up
+//! is cut off (see `graphql::changes`), so a stalled client never grows memory. Only
+//! subscriptions run here; queries and mutations go to `POST /graphql`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_graphql::futures_util::stream::{self, BoxStream};
+use async_graphql::futures_util::{SinkExt, StreamExt, future};
+use async_graphql::http::{WebSocketProtocols, WsMessage};
+use async_graphql::parser::types::OperationType;
+use async_graphql::{Data, Executor, Request, Response, ServerError};
+use axum::body::Body;
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, Response as HttpResponse, StatusCode, header};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::AppState;
+use super::errors::error_response;
+use super::graphql::{authenticate_bearer, check_query, code_errors};
+use crate::error::AppError;
+use crate::graphql::AppSchema;
+use crate::graphql::changes::{ConnectionSlots, Subscriber};
+
+/// The largest message a client may send.
+const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// Limits of live connections.
+#[derive(Clone, Debug)]
+pub struct LiveConfig {
+    /// Connections this replica holds at once.
+    pub max_connections: usize,
+    /// Subscriptions one connection holds at once.
+    pub max_subscriptions: usize,
+    /// How long a connection may take to send `connection_init`.
+    pub init_timeout: Duration,
+    /// How long a connection may stay with no subscription and no message from its
+    /// client.
+    pub idle_timeout: Duration,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 2_000,
+            max_subscriptions: 20,
+            init_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_mins(5),
+        }
+    }
+}
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> HttpResponse<Body> {
+    let speaks = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim() == "graphql-transport-ws");
+    if !speaks {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "INVALID_INPUT",
+            "speak the graphql-transport-ws protocol (Sec-WebSocket-Protocol: graphql-transport-ws)",
+        );
+    }
+    let Ok(permit) = state.live_connections.clone().try_acquire_owned() else {
+        return error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "RATE_LIMITED",
+            "this replica holds as many live connections as it may; try again later",
+        );
+    };
+    upgrade
+        .protocols(["graphql-transport-ws"])
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(MAX_MESSAGE_BYTES)
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(16 * 1024)
+        .on_upgrade(move |socket| serve(socket, state, permit))
+}
+
+/// Runs subscriptions for one connection: only subscriptions, each with the request's
+/// loaders, the query limits of `POST /graphql`, and every error coded.
+#[derive(Clone)]
+struct Subscriptions {
+    schema: AppSchema,
+    db: crate::db::Db,
+}
+
+fn refused(message: &str) -> Response {
+    let mut error = ServerError::new(message, None);
+    error.extensions = None;
+    let mut response = Response::from_errors(vec![error]);
+    code_errors(&mut response.errors, "");
+    response
+}
+
+impl Executor for Subscriptions {
+    async fn execute(&self, _request: Request) -> Response {
+        refused("send queries and mutations to POST /graphql")
+    }
+
+    fn execute_stream(
+        &self,
+        mut request: Request,
+        data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        if let Err(message) = check_query(&mut request) {
+            return stream::once(future::ready(refused(&message))).boxed();
+        }
+        let only_subscriptions = request.parsed_query().is_ok_and(|doc| {
+            doc.operations
+                .iter()
+                .all(|(_, op)| op.node.ty == OperationType::Subscription)
+        });
+        if !only_subscriptions {
+            return stream::once(future::ready(refused(
+                "only subscriptions run here: send queries and mutations to POST /graphql",
+            )))
+            .boxed();
+        }
+        let request = crate::graphql::loaders::for_request(request, &self.db);
+        self.schema
+            .execute_stream_with_session_data(request, data.unwrap_or_default())
+            .map(|mut response| {
+                code_errors(&mut response.errors, "");
+                response
+            })
+            .boxed()
+    }
+}
+
+/// The caller a `connection_init` payload names: `{"Authorization": "Bearer <token>"}`
+/// (or `{"token": "<token>"}`); none is anonymous.
+async fn subscriber(state: &AppState, payload: &serde_json::Value) -> Result<Subscriber, AppError> {
+    let header = ["Authorization", "authorization"]
+        .iter()
+        .find_map(|k| payload.get(*k).and_then(serde_json::Value::as_str))
+        .map(str::to_owned)
+        .or_else(|| {
+            payload
+                .get("token")
+                .and_then(serde_json::Value::as_str)
+                .map(|t| format!("Bearer {t}"))
+        });
+    let Some(header) = header else {
+        return Ok(Subscriber::anonymous());
+    };
+    let principal = authenticate_bearer(state, &header).await?;
+    let token = header.get(7..).unwrap_or_default().trim().to_owned();
+    let token_id = principal
+        .get()
+        .and_then(|a| a.id.strip_prefix("token:"))
+        .and_then(|id| uuid::Uuid::parse_str(id).ok());
+    let jwt = match (&state.jwt, token_id) {
+        (Some(verifier), None) => Some((token, verifier.clone())),
+        _ => None,
+    };
+    Ok(Subscriber {
+        principal,
+        token_id,
+        jwt,
+    })
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.chars().take(100).collect::<String>().into(),
+    }))
+}
+
+async fn serve(socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit) {
+    let limits = state.live.clone();
+    let (mut sink, source) = socket.split();
+    let last_heard = Arc::new(Mutex::new(Instant::now()));
+    let heard = last_heard.clone();
+    let input = source
+        .take_while(|m| future::ready(m.is_ok()))
+        .filter_map(|m| {
+            future::ready(match m {
+                Ok(m @ (Message::Text(_) | Message::Binary(_))) => Some(m.into_data()),
+                _ => None,
+            })
+        })
+        .inspect(move |_| {
+            if let Ok(mut at) = heard.lock() {
+                *at = Instant::now();
+            }
+        });
+    let slots = Arc::new(Semaphore::new(limits.max_subscriptions));
+    let mut data = Data::default();
+    data.insert(ConnectionSlots(slots.clone()));
+    let initialised = Arc::new(AtomicBool::new(false));
+    let on_init = {
+        let (state, initialised) = (state.clone(), initialised.clone());
+        move |payload: serde_json::Value| async move {
+            let subscriber = subscriber(&state, &payload)
+                .await
+                .map_err(|e| async_graphql::Error::new(format!("Forbidden: {}", e.message())))?;
+            initialised.store(true, Ordering::Release);
+            let mut data = Data::default();
+            data.insert(subscriber);
+            Ok(data)
+        }
+    };
+    let executor = Subscriptions {
+        schema: state.schema.clone(),
+        db: state.db.clone(),
+    };
+    let messages =
+        async_graphql::http::WebSocket::new(executor, input, WebSocketProtocols::GraphQLWS)
+            .connection_data(data)
+            .on_connection_init(on_init);
+    tokio::pin!(messages);
+    let opened = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let stop = state.stop.clone();
+    loop {
+        let outgoing = tokio::select! {
+            message = messages.next() => match message {
+                Some(WsMessage::Text(text)) => Message::Text(text.into()),
+                // a refused connection_init: Forbidden, as the protocol recommends
+                Some(WsMessage::Close(1002, reason)) if reason.starts_with("Forbidden") => close(4403, &reason),
+                Some(WsMessage::Close(code, reason)) => close(code, &reason),
+                None => break,
+            },
+            _ = tick.tick() => {
+                if !initialised.load(Ordering::Acquire) && opened.elapsed() > limits.init_timeout {
+                    close(4408, "Connection initialisation timeout")
+                } else if slots.available_permits() == limits.max_subscriptions
+                    && last_heard.lock().is_ok_and(|at| at.elapsed() > limits.idle_timeout)
+                {
+                    close(1000, "closed after a while with no subscription")
+                } else {
+                    continue;
+                }
+            }
+            () = stop.cancelled() => close(1001, "the server is shutting down"),
+        };
+        let closing = matches!(outgoing, Message::Close(_));
+        if sink.send(outgoing).await.is_err() || closing {
+            break;
+        }
+    }
+    let _ = sink.close().await;
+}
