@@ -3,6 +3,7 @@
 
     python3 scripts/bench/run.py [--sizes 10000,100000,1000000] [--backends sqlite,postgres]
                                  [--duration 10] [--connections 16] [--seed 42]
+                                 [--subscriptions 100,1000] [--writes 200] [--every-ms 25]
 
 For each size it generates a deterministic synthetic region around Greater Manchester's
 town centres (70% points, 20% polygons, 10% lines, 12 categories), loads it with
@@ -12,7 +13,9 @@ assetsInBBox (about 1 km square, first 100) and assetsIntersecting (a 500 m hexa
 reports requests per second, p50/p99 latency and the server's peak RSS, runs the same
 nearby search as plain SQL with pgbench on the same PostGIS data (ST_DWithin on geography
 with a GiST index, ORDER BY ST_Distance LIMIT 20) as the floor, prints our rate as a
-ratio of it, and at 100k compares the two backends' nearby answers.
+ratio of it, and at 100k compares the two backends' nearby answers. Then the live run: N
+subscribers (100, 1000) on one PostGIS replica while writes go through another, reporting
+each write's delivery latency (p50/p99) and the replica's memory per subscriber.
 
 The server runs with RUST_LOG=warn and MALLOC_ARENA_MAX=2, as the README recommends.
 Needs PostgreSQL with PostGIS running (scripts/test sets both up), wrk and pgbench
@@ -194,6 +197,20 @@ class Server:
                     return round(int(line.split()[1]) / 1024, 1)
         return None
 
+    def rss_mb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return None
+
+    def metric(self, name):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=10) as r:
+            for line in r.read().decode().splitlines():
+                if line.startswith(name + " ") or line.startswith(name + "{"):
+                    return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=60)
@@ -257,6 +274,49 @@ def agreement(ports, points):
     return {"queries": compared, "mismatches": mismatches}
 
 
+def subscription_runs(counts, writes, every_ms):
+    """N subscribers on replica B, a stream of writes through replica A (PostGIS): how
+    long each write takes to reach each subscriber, and B's memory per subscriber."""
+    name = "assetmap_bench_live"
+    psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    psql(f'CREATE DATABASE "{name}"')
+    url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+    env = dict(os.environ, RUST_LOG="warn")
+    subprocess.run([BINARY, "--database-url", url, "migrate"], check=True, capture_output=True, env=env)
+    token = subprocess.run([BINARY, "--database-url", url, "token", "create", "--role", "admin", "--name", "bench"],
+                           check=True, capture_output=True, text=True, env=env).stdout.strip()
+    a, b = Server(url, "live-a"), Server(url, "live-b")
+    tool = os.path.join(ROOT, "target", "release", "examples", "subscribers")
+    results = []
+    for n in counts:
+        log(f"live: {n} subscribers on one replica, {writes} writes on the other")
+        before = b.rss_mb()
+        proc = subprocess.Popen([tool, f"ws://127.0.0.1:{b.port}/graphql/ws", f"http://127.0.0.1:{a.port}/graphql",
+                                 token, str(n), str(writes), str(every_ms)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        proc.stdout.readline()
+        for _ in range(600):
+            if b.metric("assetmap_live_subscriptions") >= n:
+                break
+            time.sleep(0.1)
+        time.sleep(1)
+        after = b.rss_mb()
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        result = json.loads(proc.stdout.readline())
+        proc.wait(timeout=120)
+        result["rss_before_mb"] = round(before, 1)
+        result["rss_with_subscribers_mb"] = round(after, 1)
+        result["kb_per_subscriber"] = round((after - before) * 1024 / n, 1)
+        print(json.dumps({"live": result}), flush=True)
+        results.append(result)
+        time.sleep(2)
+    a.stop()
+    b.stop()
+    psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return results
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,100000,1000000")
@@ -264,6 +324,10 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--subscriptions", default="100,1000",
+                    help="subscriber counts for the live run (PostGIS, two replicas); 'none' skips it")
+    ap.add_argument("--writes", type=int, default=200, help="writes in each live run")
+    ap.add_argument("--every-ms", type=int, default=25, help="pause between the live run's writes")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     for tool, package in (("wrk", "wrk"), ("pgbench", "postgresql-client")):
@@ -273,7 +337,8 @@ def main():
     subprocess.run(["cargo", "build", "--release", "-q", "--bin", "assetmap"], cwd=ROOT, check=True)
     points = queries(args.seed)
     report = {"machine": {"cores": os.cpu_count()}, "runs": []}
-    for size in [int(s) for s in args.sizes.split(",")]:
+    sizes = [] if args.sizes == "none" else [int(s) for s in args.sizes.split(",")]
+    for size in sizes:
         path = dataset(size, args.seed)
         servers = {}
         for backend in args.backends.split(","):
@@ -328,6 +393,14 @@ def main():
         print(f"floor {size}: pgbench {floor} tps (ST_DWithin geography + GiST, ORDER BY ST_Distance LIMIT 20)")
     if "agreement_100k" in report:
         print(f"agreement at 100k: {report['agreement_100k']}")
+    if args.subscriptions != "none" and "postgres" in args.backends:
+        subprocess.run(["cargo", "build", "--release", "-q", "--example", "subscribers"], cwd=ROOT, check=True)
+        counts = [int(n) for n in args.subscriptions.split(",")]
+        report["live"] = subscription_runs(counts, args.writes, args.every_ms)
+        print("\nsubscribers  writes  delivered  p50 ms  p99 ms  max ms  RSS before  with them  KB each")
+        for r in report["live"]:
+            print(f"{r['subscribers']:>11} {r['writes']:>7} {r['delivered']:>10} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} "
+                  f"{r['max_ms']:>7.1f} {r['rss_before_mb']:>11} {r['rss_with_subscribers_mb']:>10} {r['kb_per_subscriber']:>8}")
     with open(os.path.join(OUT, "report.json"), "w") as f:
         json.dump(report, f, indent=2)
 

@@ -25,7 +25,12 @@ pub const MAX_FIELDS: usize = 1_000;
 pub const MAX_FRAGMENTS: usize = 50;
 
 pub async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish(),
+    )
 }
 
 fn bad_request(message: &str) -> Response<Body> {
@@ -99,6 +104,7 @@ pub fn code_errors(errors: &mut [async_graphql::ServerError], request_id: &str) 
             Some(_) => "INTERNAL".to_owned(),
             None if error.path.is_empty()
                 || error.message.starts_with("Invalid value for argument")
+                || error.message.starts_with("Expected input type")
                 || error.message.starts_with("Failed to parse") =>
             {
                 extensions.set("code", "INVALID_INPUT");

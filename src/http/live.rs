@@ -175,6 +175,17 @@ async fn subscriber(state: &AppState, payload: &serde_json::Value) -> Result<Sub
     })
 }
 
+/// The close code for a client's broken frame (tungstenite's error, as text).
+fn close_for(error: &str) -> (u16, &'static str) {
+    if error.contains("Space limit exceeded") {
+        (1009, "message too big (64 KiB at most)")
+    } else if error.contains("UTF-8") || error.contains("utf-8") {
+        (1007, "text that is not UTF-8")
+    } else {
+        (1002, "not a valid WebSocket frame")
+    }
+}
+
 fn close(code: u16, reason: &str) -> Message {
     Message::Close(Some(CloseFrame {
         code,
@@ -187,8 +198,18 @@ async fn serve(socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit
     let (mut sink, source) = socket.split();
     let last_heard = Arc::new(Mutex::new(Instant::now()));
     let heard = last_heard.clone();
+    // why the client's side ended, if it broke a rule: answered with the matching close
+    let broken: Arc<Mutex<Option<(u16, &'static str)>>> = Arc::default();
+    let broke = broken.clone();
     let input = source
-        .take_while(|m| future::ready(m.is_ok()))
+        .take_while(move |m| {
+            if let Err(e) = m
+                && let Ok(mut broke) = broke.lock()
+            {
+                *broke = Some(close_for(&e.to_string()));
+            }
+            future::ready(m.is_ok())
+        })
         .filter_map(|m| {
             future::ready(match m {
                 Ok(m @ (Message::Text(_) | Message::Binary(_))) => Some(m.into_data()),
@@ -235,7 +256,10 @@ async fn serve(socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit
                 // a refused connection_init: Forbidden, as the protocol recommends
                 Some(WsMessage::Close(1002, reason)) if reason.starts_with("Forbidden") => close(4403, &reason),
                 Some(WsMessage::Close(code, reason)) => close(code, &reason),
-                None => break,
+                None => match broken.lock().ok().and_then(|b| *b) {
+                    Some((code, reason)) => close(code, reason),
+                    None => break,
+                },
             },
             _ = tick.tick() => {
                 if !initialised.load(Ordering::Acquire) && opened.elapsed() > limits.init_timeout {

@@ -98,6 +98,9 @@ fn not_ready(reason: &str) -> Response<Body> {
 
 /// Prometheus text format, with the connection pools' state read at scrape time.
 pub async fn metrics(State(state): State<AppState>) -> Response<Body> {
+    metrics::gauge!("assetmap_live_subscriptions").set(state.db.changes.subscribers() as f64);
+    metrics::gauge!("assetmap_live_connections")
+        .set((state.live.max_connections - state.live_connections.available_permits()) as f64);
     let pools = state.db.pool_state();
     for (name, size, idle) in pools {
         metrics::gauge!("assetmap_db_pool_connections", "pool" => name, "state" => "idle")

@@ -765,6 +765,10 @@ async fn live_connections_are_bounded(backend: Backend) {
     .await;
     let invalid = live.event("bad").await;
     assert_eq!(code(&invalid["errors"][0]), "INVALID_INPUT", "{invalid:#}");
+    let typed = "subscription($f: AssetChangeFilter) { assetChanged(filter: $f) { position } }";
+    live.subscribe("wrong type", typed, json!({"f": -1})).await;
+    let wrong = live.event("wrong type").await;
+    assert_eq!(code(&wrong["errors"][0]), "INVALID_INPUT", "{wrong:#}");
     for (id, nested) in [(
         "deep",
         format!(
