@@ -44,12 +44,16 @@ pub struct App {
     _stop_tasks: DropGuard,
 }
 
-/// Connects and brings the schema up to date.
+/// Connects and brings the schema up to date (and what a migration asked to be
+/// computed from the data, such as SQLite's search records).
 pub async fn connect_and_migrate(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<Db> {
     let db = db::connect(url, max_connections).await?;
     Migrator::up(&db.write, None)
         .await
         .context("running migrations")?;
+    service::asset_version::rebuild_search_records(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("rebuilding the search records: {}", e.message()))?;
     Ok(db)
 }
 
@@ -110,10 +114,22 @@ impl App {
         let mut db = db;
         db.changes = Arc::new(Hub::new(config.subscriber_buffer));
         let tasks = Tasks::default();
+        let started = std::time::Instant::now();
+        let head = service::changes::state(&db.read)
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the change log: {}", e.message()))?
+            .last_position;
+        crate::spatial::load(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("building the search index: {}", e.message()))?;
         db.changes
-            .start(&db, &tasks)
+            .start(&db, &tasks, head)
             .await
             .map_err(|e| anyhow::anyhow!("following the change log: {}", e.message()))?;
+        tracing::info!(
+            startup.ms = started.elapsed().as_millis(),
+            "search state ready"
+        );
         prune_changes(&db, &tasks, config.change_retention_days);
         let schema = graphql::schema(db.clone(), config.introspection, config.shortlist_days);
         let router = http::router(schema, db.clone(), &config.http, &tasks);

@@ -16,6 +16,7 @@ mod m20261122_000005_link_worker;
 mod m20261122_000006_full_text;
 mod m20261122_000007_shortlists;
 mod m20261128_000008_change_log;
+mod m20261129_000009_search_records;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_full_text::Migration),
             Box::new(m20261122_000007_shortlists::Migration),
             Box::new(m20261128_000008_change_log::Migration),
+            Box::new(m20261129_000009_search_records::Migration),
         ]
     }
 }

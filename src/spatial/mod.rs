@@ -1,36 +1,42 @@
 //! Everything about searching that differs between SQLite and PostGIS, and nothing else:
-//! the three spatial searches and the spatial index's maintenance (`index`). Each search
-//! returns asset ids in their final order with the distance in metres; loading the
-//! assets themselves is plain sea-orm in `service`. The backend's side is an [`Engine`],
-//! chosen once at start-up with any state it keeps between searches.
+//! the three spatial searches and what they keep up to date. Each search returns asset
+//! ids in their final order with the distance in metres; loading the assets themselves
+//! is plain sea-orm in `service`. The backend's side is an [`Engine`], chosen once at
+//! start-up with any state it keeps between searches.
 //!
-//! Both backends use a spatial index for every search: SQLite's R*Tree narrows the
-//! candidates to a box around the query and the exact geodesic test runs in Rust
-//! (`geodesic`); PostGIS uses its GiST indexes on `geometry` and `geography(geom)`.
+//! SQLite searches run in memory (`memory`): an index of every public asset, built at
+//! start-up from compact records the write path stores beside each asset and kept
+//! current from the change log, measured in Rust (`geodesic`) the way PostGIS measures
+//! `geography`. PostGIS searches run in SQL on its GiST indexes (`postgis`), nearest
+//! first by the index's own k-nearest-neighbour order; its replicas keep nothing.
 
 mod cache;
 pub mod geodesic;
-pub mod index;
+pub mod memory;
 mod postgis;
 mod sql;
-mod sqlite;
-
-use uuid::Uuid;
 
 use std::sync::Arc;
 
-use cache::GeometryCache;
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, DbBackend};
+use uuid::Uuid;
 
 use crate::db::{Backend, Db};
-use crate::domain::{AssetFilter, BBox, Buffer, LonLat, Radius, SearchCursor, ValidGeometry};
-use crate::error::AppResult;
+use crate::domain::{
+    AssetContent, AssetFilter, BBox, Buffer, GeometryType, LonLat, Radius, SearchCursor,
+    ValidGeometry,
+};
+use crate::error::{AppError, AppResult};
+use memory::SqliteEngine;
+use memory::record::Record;
+use memory::store::{self, Searchable};
 
 /// The backend's side of spatial search.
 #[derive(Clone, Debug)]
 pub enum Engine {
-    /// SQLite: the R*Tree finds candidates and Rust measures them, keeping decoded
-    /// geometries between searches.
-    Sqlite(Arc<GeometryCache>),
+    /// SQLite: every public asset in memory, and decoded geometry between searches.
+    Sqlite(Arc<SqliteEngine>),
     /// PostGIS measures and orders in SQL; nothing is kept here.
     Postgres,
 }
@@ -38,12 +44,99 @@ pub enum Engine {
 impl Engine {
     pub fn new(backend: Backend) -> Self {
         match backend {
-            Backend::Sqlite => {
-                Self::Sqlite(Arc::new(GeometryCache::new(GeometryCache::MAX_VERTICES)))
-            }
+            Backend::Sqlite => Self::Sqlite(Arc::new(SqliteEngine::default())),
             Backend::Postgres => Self::Postgres,
         }
     }
+}
+
+/// An asset as searches should see it after a write: `view` is the public's view of its
+/// content (its public geometry), None when the public does not see it.
+pub struct Indexed<'a> {
+    pub id: Uuid,
+    pub version: i32,
+    pub verified_at: Option<DateTime<Utc>>,
+    pub view: Option<&'a AssetContent>,
+    pub category_ids: &'a [Uuid],
+}
+
+/// Keeps what searches read in step with a write, in its transaction: on SQLite the
+/// search records and shapes (PostGIS indexes its own column).
+pub async fn reindex(conn: &impl ConnectionTrait, assets: &[Indexed<'_>]) -> AppResult<()> {
+    if conn.get_database_backend() != DbBackend::Sqlite || assets.is_empty() {
+        return Ok(());
+    }
+    let mut gone = Vec::new();
+    let mut kept = Vec::new();
+    for a in assets {
+        let Some(view) = a.view else {
+            gone.push(a.id);
+            continue;
+        };
+        let geometry = view.geometry.geometry();
+        let record = Record::new(
+            a.id,
+            a.version,
+            view,
+            &view.geometry,
+            a.verified_at,
+            a.category_ids.to_vec(),
+            &store::pieces(geometry),
+            view.geometry.geometry_type() == GeometryType::Point,
+        );
+        kept.push(Searchable {
+            record,
+            geometry: geometry.clone(),
+        });
+    }
+    store::remove(conn, &gone).await?;
+    store::save(conn, &kept).await
+}
+
+/// Brings this replica's search state up to the database: on SQLite, builds the
+/// in-memory index from the stored records.
+pub async fn load(db: &Db) -> AppResult<()> {
+    let Engine::Sqlite(engine) = &db.spatial else {
+        return Ok(());
+    };
+    let records = store::all(&db.read).await?;
+    let index = memory::MemoryIndex::build(records);
+    tracing::info!(
+        index.assets = index.len(),
+        index.bytes = index.bytes(),
+        "search index built"
+    );
+    *engine
+        .index
+        .write()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("the search index lock was poisoned")))? =
+        index;
+    Ok(())
+}
+
+/// Applies new change-log entries to this replica's search state (SQLite's index): the
+/// assets named are read as they are now.
+pub async fn follow(db: &Db, changed: &[Uuid]) -> AppResult<()> {
+    let Engine::Sqlite(engine) = &db.spatial else {
+        return Ok(());
+    };
+    let mut ids = changed.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let now = store::current(&db.read, &ids).await?;
+    {
+        let mut index = engine.index.write().map_err(|_| {
+            AppError::Internal(anyhow::anyhow!("the search index lock was poisoned"))
+        })?;
+        for (seq, record) in now {
+            match record {
+                Some(record) => index.upsert(seq, &record),
+                None => index.remove(seq),
+            }
+        }
+    }
+    engine.rebuild_if_needed();
+    Ok(())
 }
 
 /// One search result: an asset id and its distance in metres (0 for a viewport search).
@@ -100,9 +193,9 @@ pub struct Search<'a> {
 
 /// Runs a search: ids in their final order, at most `limit`.
 pub async fn search(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
-    let hits = match search.shape {
-        Shape::Near { center, radius } => widening(db, search, center, radius).await?,
-        _ => run(db, search).await?,
+    let hits = match &db.spatial {
+        Engine::Sqlite(engine) => memory::query::run(db, engine, search).await?,
+        Engine::Postgres => postgis::run(db, search).await?,
     };
     tracing::debug!(
         db.backend = db.backend.as_str(),
@@ -112,65 +205,11 @@ pub async fn search(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
     Ok(hits)
 }
 
-async fn run(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
-    match &db.spatial {
-        Engine::Sqlite(cache) => sqlite::run(db, cache, search).await,
-        Engine::Postgres => postgis::run(db, search).await,
-    }
-}
-
-/// Nearest first without reading everything within the radius: search a circle a quarter
-/// of the radius, and widen it until it holds a full page (or is the whole radius), by how
-/// short of a page it fell. Every asset nearer
-/// than the circle's radius is in the circle, so a full page found inside it is the
-/// page: nothing outside could come before any of it. Where assets are dense this reads
-/// a few hundred instead of thousands; where they are sparse it costs a few small
-/// index probes more.
-async fn widening(
-    db: &Db,
-    search: Search<'_>,
-    center: LonLat,
-    radius: Radius,
-) -> AppResult<Vec<Hit>> {
-    let mut r = (radius.get() / 4.0).max(50.0);
-    if let Some(cursor) = search.after {
-        r = r.max(cursor.distance * 1.25 + 10.0);
-    }
-    let wanted = search.limit as f64;
-    loop {
-        let round = Radius::meters(r.min(radius.get()))?;
-        let hits = run(
-            db,
-            Search {
-                shape: Shape::Near {
-                    center,
-                    radius: round,
-                },
-                ..search
-            },
-        )
-        .await?;
-        if u64::try_from(hits.len()).unwrap_or(u64::MAX) >= search.limit || round == radius {
-            return Ok(hits);
-        }
-        // found m of a page in a circle of radius r: about r * sqrt(page / m) holds a page
-        let found = hits.len() as f64;
-        r *= ((wanted / (found + 0.5)).sqrt() * 1.3).clamp(2.0, 8.0);
-    }
-}
-
-/// The database's plan for a search's SQL (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN`
-/// on PostgreSQL), one line per row: shows that the spatial index is used.
+/// PostgreSQL's plan for a search's SQL (`EXPLAIN`), one line per row: shows that the
+/// spatial index is used. SQLite searches run no SQL to find candidates.
 pub async fn explain(db: &Db, search: Search<'_>) -> AppResult<String> {
-    let (prefix, column) = match db.backend {
-        Backend::Sqlite => ("EXPLAIN QUERY PLAN ", "detail"),
-        Backend::Postgres => ("EXPLAIN ", "QUERY PLAN"),
-    };
-    let statement = match db.spatial {
-        Engine::Sqlite(_) => sqlite::statement(db.backend, &search),
-        Engine::Postgres => postgis::statement(db.backend, &search),
-    }
-    .build();
+    let (prefix, column) = ("EXPLAIN ", "QUERY PLAN");
+    let statement = postgis::statement(db.backend, &search).build();
     let explained = sea_orm::Statement::from_sql_and_values(
         statement.db_backend,
         format!("{prefix}{}", statement.sql),

@@ -1,6 +1,11 @@
 //! PostGIS: distances are `ST_Distance` on `geography` (the WGS84 spheroid), radius and
 //! buffer tests `ST_DWithin` on `geography(geom)` (GiST-indexed), viewports
 //! `ST_Intersects` on the planar `geom` (GiST-indexed). Ordering and paging happen in SQL.
+//!
+//! Nearby searches use the geography index's own nearest-first order (`<->`) to find how
+//! far the page reaches: the first `limit` assets it yields (filters applied) are all
+//! within some exact distance D, so the exact page is within D too, and the exact search
+//! then looks no farther than D instead of the whole radius.
 
 use sea_orm::ConnectionTrait;
 
@@ -41,17 +46,45 @@ pub fn statement(backend: Backend, search: &Search<'_>) -> Sql {
     let mut sql = Sql::new(backend.db_backend());
     let max_distance = match search.shape {
         Shape::Near { center, radius } => {
-            sql.push(
-                "SELECT s.id, s.d FROM (SELECT a.id, \
-                 ST_Distance(geography(a.geom), q.g) AS d FROM assets a, \
-                 (SELECT geography(ST_SetSRID(ST_MakePoint(",
-            )
-            .bind(center.lon)
-            .push(", ")
-            .bind(center.lat)
-            .push("), 4326)) AS g) q WHERE ST_DWithin(geography(a.geom), q.g, ")
-            .bind(radius.get() + PREFILTER_SLACK_METERS)
-            .push(")");
+            let point = |sql: &mut Sql| {
+                sql.push("geography(ST_SetSRID(ST_MakePoint(")
+                    .bind(center.lon)
+                    .push(", ")
+                    .bind(center.lat)
+                    .push("), 4326))");
+            };
+            let within = radius.get() + PREFILTER_SLACK_METERS;
+            sql.push("SELECT s.id, s.d FROM (SELECT a.id, ST_Distance(geography(a.geom), ");
+            point(&mut sql);
+            sql.push(") AS d FROM assets a WHERE ST_DWithin(geography(a.geom), ");
+            point(&mut sql);
+            // how far the first page reaches, in the index's nearest-first order
+            sql.push(", LEAST(")
+                .bind(within)
+                .push(", coalesce((SELECT max(k.d) FROM (SELECT ST_Distance(geography(b.geom), ");
+            point(&mut sql);
+            sql.push(") AS d FROM assets b WHERE ST_DWithin(geography(b.geom), ");
+            point(&mut sql);
+            sql.push(", ").bind(within).push(")");
+            sql.filter_on("b", search.filter, search.category_ids);
+            if let Some(c) = search.after {
+                sql.push(" AND (ST_Distance(geography(b.geom), ");
+                point(&mut sql);
+                sql.push("), b.id) > (")
+                    .bind(c.distance)
+                    .push(", ")
+                    .bind(c.id)
+                    .push(")");
+            }
+            sql.push(" ORDER BY geography(b.geom) <-> ");
+            point(&mut sql);
+            sql.push(" LIMIT ")
+                .bind(i64::try_from(search.limit).unwrap_or(i64::MAX))
+                .push(") k), ")
+                .bind(within)
+                .push(") + ")
+                .bind(PREFILTER_SLACK_METERS)
+                .push("))");
             Some(radius.get())
         }
         Shape::InBox(b) => {

@@ -55,67 +55,75 @@ impl Sql {
     /// categories (as ids, children included), accessibility, cost, age, verification,
     /// known hours, and the words of `text` through each backend's full-text index.
     pub fn filter(&mut self, filter: &AssetFilter, category_ids: &[Uuid]) -> &mut Self {
-        self.push(" AND a.status = ")
+        self.filter_on("a", filter, category_ids)
+    }
+
+    /// The same conditions on the row aliased `t`.
+    pub fn filter_on(&mut self, t: &str, filter: &AssetFilter, category_ids: &[Uuid]) -> &mut Self {
+        self.push(&format!(" AND {t}.status = "))
             .bind(AssetStatus::Active)
-            .push(" AND a.moderation = ")
+            .push(&format!(" AND {t}.moderation = "))
             .bind(Moderation::Approved);
         if !filter.kinds.is_empty() {
-            self.push(" AND a.kind IN ");
+            self.push(&format!(" AND {t}.kind IN "));
             self.bind_list(filter.kinds.iter().copied());
         }
         if !filter.categories.is_empty() {
-            self.categories(category_ids);
+            self.categories(t, category_ids);
         }
         if !filter.accessibility.is_empty() {
             let mask = filter.accessibility.mask();
-            self.push(" AND (a.accessibility & ")
+            self.push(&format!(" AND ({t}.accessibility & "))
                 .bind(mask)
                 .push(") = ")
                 .bind(mask);
         }
         if let Some(free) = filter.free {
-            self.push(" AND a.free = ").bind(free);
+            self.push(&format!(" AND {t}.free = ")).bind(free);
         }
         if let Some(age) = filter.age {
-            self.push(" AND (a.min_age IS NULL OR a.min_age <= ")
+            self.push(&format!(" AND ({t}.min_age IS NULL OR {t}.min_age <= "))
                 .bind(age)
-                .push(") AND (a.max_age IS NULL OR a.max_age >= ")
+                .push(&format!(") AND ({t}.max_age IS NULL OR {t}.max_age >= "))
                 .bind(age)
                 .push(")");
         }
         if let Some(since) = filter.verified_since {
-            self.push(" AND a.last_verified_at >= ").bind(since);
+            self.push(&format!(" AND {t}.last_verified_at >= "))
+                .bind(since);
         }
         if let Some(before) = filter.not_verified_since {
-            self.push(" AND (a.last_verified_at IS NULL OR a.last_verified_at < ")
-                .bind(before)
-                .push(")");
+            self.push(&format!(
+                " AND ({t}.last_verified_at IS NULL OR {t}.last_verified_at < "
+            ))
+            .bind(before)
+            .push(")");
         }
         if filter.open_at.is_some() && !filter.include_unknown_hours {
             // whether it is open is decided on each candidate's hours, after the search
-            self.push(" AND a.opening_hours IS NOT NULL");
+            self.push(&format!(" AND {t}.opening_hours IS NOT NULL"));
         }
         if let Some(text) = &filter.text {
-            self.words(text);
+            self.words(t, text);
         }
         self
     }
 
     /// `AND` the asset has one of these categories (as ids, children included; none:
     /// nothing matches).
-    fn categories(&mut self, category_ids: &[Uuid]) {
+    fn categories(&mut self, t: &str, category_ids: &[Uuid]) {
         // the service has turned the slugs into ids, children included. On PostgreSQL
         // a LIMITed subquery stays a cheap per-row check, made before the costly
         // geography tests; as EXISTS it would become a join made after them.
-        self.push(match self.backend {
-            DbBackend::Postgres => {
-                " AND (SELECT TRUE FROM asset_categories ac \
-                 WHERE ac.asset_id = a.id AND ac.category_id IN "
-            }
-            _ => {
-                " AND EXISTS (SELECT 1 FROM asset_categories ac \
-                 WHERE ac.asset_id = a.id AND ac.category_id IN "
-            }
+        self.push(&match self.backend {
+            DbBackend::Postgres => format!(
+                " AND (SELECT TRUE FROM asset_categories ac WHERE ac.asset_id = {t}.id \
+                 AND ac.category_id IN "
+            ),
+            _ => format!(
+                " AND EXISTS (SELECT 1 FROM asset_categories ac WHERE ac.asset_id = {t}.id \
+                 AND ac.category_id IN "
+            ),
         });
         self.push("(");
         for (i, id) in category_ids.iter().enumerate() {
@@ -135,18 +143,22 @@ impl Sql {
     }
 
     /// `AND` every word of `text` matches, through each backend's full-text index.
-    fn words(&mut self, text: &str) {
+    fn words(&mut self, t: &str, text: &str) {
         let words = crate::domain::search::search_words(text);
         if self.backend == DbBackend::Postgres {
             let query: Vec<String> = words.iter().map(|w| format!("{w}:*")).collect();
-            self.push(" AND to_tsvector('english', a.search_text) @@ to_tsquery('english', ")
-                .bind(query.join(" & "))
-                .push(")");
+            self.push(&format!(
+                " AND to_tsvector('english', {t}.search_text) @@ to_tsquery('english', "
+            ))
+            .bind(query.join(" & "))
+            .push(")");
         } else {
             let query: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
-            self.push(" AND a.seq IN (SELECT rowid FROM asset_fts WHERE asset_fts MATCH ")
-                .bind(query.join(" "))
-                .push(")");
+            self.push(&format!(
+                " AND {t}.seq IN (SELECT rowid FROM asset_fts WHERE asset_fts MATCH "
+            ))
+            .bind(query.join(" "))
+            .push(")");
         }
     }
 

@@ -173,7 +173,7 @@ async fn a_write_on_one_replica_reaches_subscribers_on_another() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_import_by_another_process_reaches_subscribers() {
+async fn an_import_by_another_process_reaches_subscribers_and_searches() {
     let database = fresh_database(Backend::Sqlite).await;
     let url = database.url.clone();
     let app = TestApp::spawn_with(Backend::Sqlite, database, false).await;
@@ -212,6 +212,27 @@ async fn an_import_by_another_process_reaches_subscribers() {
         String::from_utf8_lossy(&out.stderr)
     );
     let imported = Instant::now();
+    // the server's search index follows the other process's writes too
+    let nearby = "query { nearbyAssets(near: {lon: -2.3, lat: 53.402}, radiusMeters: 1000, first: 10) { edges { node { name } } } }";
+    let searched = loop {
+        let found = app.data(nearby, json!({})).await["nearbyAssets"]["edges"]
+            .as_array()
+            .unwrap()
+            .len();
+        if found == 5 {
+            break imported.elapsed();
+        }
+        assert!(
+            imported.elapsed() < Duration::from_secs(5),
+            "the import never reached searches"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert!(
+        searched < Duration::from_secs(1),
+        "the import took {searched:?} to reach searches"
+    );
+    println!("sqlite: another process's import reached searches {searched:?} after it ended");
     let mut names = Vec::new();
     while names.len() < 5 {
         let (_, name) = event(&mut live, Duration::from_secs(5))

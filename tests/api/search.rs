@@ -463,3 +463,58 @@ async fn a_moved_path_is_found_where_it_now_is(backend: Backend) {
 }
 
 on_both_backends!(a_moved_path_is_found_where_it_now_is);
+
+/// Every write is in the index before its mutation returns: a changed kind, changed
+/// categories, an archive and a restore are each seen by the very next search.
+async fn a_search_sees_each_write_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let a = app
+        .create_asset(json!({"kind": "COMMUNITY_GROUP", "name": "Walking group", "geometry": point(HOME.0, north(100.0)), "categories": ["walking"]}))
+        .await;
+    let id = a["id"].clone();
+    let find = |filter: Value| json!({"near": {"lon": HOME.0, "lat": HOME.1}, "r": 500.0, "filter": filter});
+    let found = |r: &Value| names(&r["nearbyAssets"]) == ["Walking group"];
+    assert!(found(
+        &app.data(NEARBY, find(json!({"kinds": ["COMMUNITY_GROUP"]})))
+            .await
+    ));
+
+    let update = "mutation($id: ID!, $v: Int!, $input: UpdateAssetInput!) { updateAsset(id: $id, expectedVersion: $v, input: $input) { version } }";
+    app.data(
+        update,
+        json!({"id": id, "v": 1, "input": {"kind": "CHARITY", "categories": ["befriending"]}}),
+    )
+    .await;
+    assert!(!found(
+        &app.data(NEARBY, find(json!({"kinds": ["COMMUNITY_GROUP"]})))
+            .await
+    ));
+    assert!(!found(
+        &app.data(NEARBY, find(json!({"categories": ["walking"]})))
+            .await
+    ));
+    assert!(found(
+        &app.data(
+            NEARBY,
+            find(json!({"kinds": ["CHARITY"], "categories": ["befriending"]}))
+        )
+        .await
+    ));
+
+    app.data(
+        "mutation($id: ID!) { archiveAsset(id: $id, expectedVersion: 2) { version } }",
+        json!({"id": id}),
+    )
+    .await;
+    assert!(!found(&app.data(NEARBY, find(json!({}))).await));
+    app.data(
+        "mutation($id: ID!) { restoreAsset(id: $id, expectedVersion: 3, toVersion: 2) { version } }",
+        json!({"id": id}),
+    )
+    .await;
+    assert!(found(
+        &app.data(NEARBY, find(json!({"kinds": ["CHARITY"]}))).await
+    ));
+}
+
+on_both_backends!(a_search_sees_each_write_at_once);

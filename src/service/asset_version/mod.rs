@@ -77,20 +77,56 @@ fn new_row(
     })
 }
 
-/// Indexes new assets and links their categories.
-async fn index_new(txn: &DatabaseTransaction, assets: &[NewVersion]) -> AppResult<()> {
-    let shapes = assets
-        .iter()
-        .map(|a| Ok((a.id, row::public_geometry(&a.content)?)))
-        .collect::<AppResult<Vec<_>>>()?;
-    let refs: Vec<(Uuid, &geo::Geometry<f64>)> =
-        shapes.iter().map(|(id, g)| (*id, g.geometry())).collect();
-    spatial::index::index(txn, &refs).await?;
+/// Links new assets' categories and makes the public ones searchable.
+async fn index_new(
+    txn: &DatabaseTransaction,
+    assets: &[NewVersion],
+    moderation: Moderation,
+) -> AppResult<Vec<Option<AssetContent>>> {
     let links: Vec<(Uuid, Uuid)> = assets
         .iter()
         .flat_map(|a| a.category_ids.iter().map(move |c| (a.id, *c)))
         .collect();
-    categories::link(txn, links).await
+    categories::link(txn, links).await?;
+    let views = assets
+        .iter()
+        .map(|a| public_view(&a.content, moderation))
+        .collect::<AppResult<Vec<_>>>()?;
+    let indexed: Vec<spatial::Indexed<'_>> = assets
+        .iter()
+        .zip(&views)
+        .filter(|(_, view)| view.is_some())
+        .map(|(a, view)| spatial::Indexed {
+            id: a.id,
+            version: 1,
+            verified_at: None,
+            view: view.as_ref(),
+            category_ids: &a.category_ids,
+        })
+        .collect();
+    spatial::reindex(txn, &indexed).await?;
+    Ok(views)
+}
+
+/// Makes an asset searchable as it is after a write (or not, if the public no longer
+/// sees it).
+async fn reindex(
+    txn: &DatabaseTransaction,
+    row: &asset::Model,
+    view: Option<&AssetContent>,
+) -> AppResult<()> {
+    let category_ids = match view {
+        Some(view) => categories::resolve(txn, &view.categories).await?,
+        None => Vec::new(),
+    };
+    let indexed = spatial::Indexed {
+        id: row.id,
+        version: row.version,
+        verified_at: row.last_verified_at,
+        view,
+        category_ids: &category_ids,
+    };
+    spatial::reindex(txn, &[indexed]).await
 }
 
 /// Inserts a new asset at version 1 and records its creation (with its content).
@@ -109,9 +145,12 @@ pub async fn insert(
         content: content.clone(),
         category_ids,
     };
-    index_new(txn, std::slice::from_ref(&new)).await?;
+    let view = index_new(txn, std::slice::from_ref(&new), moderation)
+        .await?
+        .pop()
+        .flatten();
     revision::record(txn, made, vec![Entry::of(id, 1, None, Some(content))?]).await?;
-    log(txn, id, None, public_view(content, moderation)?).await?;
+    log(txn, id, None, view).await?;
     Ok(model)
 }
 
@@ -136,7 +175,7 @@ pub async fn insert_batch(
     asset::Entity::insert_many(rows)
         .exec_without_returning(txn)
         .await?;
-    index_new(txn, assets).await?;
+    let views = index_new(txn, assets, Moderation::Approved).await?;
     let entries = assets
         .iter()
         .map(|a| Entry {
@@ -149,12 +188,10 @@ pub async fn insert_batch(
     revision::record(txn, made, entries).await?;
     let logged = assets
         .iter()
-        .map(|a| {
-            let view = public_view(&a.content, Moderation::Approved)?;
-            Ok(Change::between(a.id, None, view.as_ref()))
-        })
-        .collect::<AppResult<Vec<_>>>()?;
-    changes::append(txn, logged.into_iter().flatten().collect()).await
+        .zip(&views)
+        .filter_map(|(a, view)| Change::between(a.id, None, view.as_ref()))
+        .collect();
+    changes::append(txn, logged).await
 }
 
 async fn reread(txn: &DatabaseTransaction, id: Uuid) -> AppResult<asset::Model> {
@@ -193,11 +230,6 @@ pub async fn write(
         ..row::columns(after)?
     };
     guard.update(txn, changes).await?;
-    let (old, new) = (row::public_geometry(before)?, row::public_geometry(after)?);
-    if old != new {
-        spatial::index::unindex(txn, guard.id, old.geometry()).await?;
-        spatial::index::index(txn, &[(guard.id, new.geometry())]).await?;
-    }
     if let Some(ids) = category_ids {
         categories::set_for_asset(txn, guard.id, &ids).await?;
     }
@@ -207,8 +239,10 @@ pub async fn write(
         public_view(before, guard.moderation)?,
         public_view(after, guard.moderation)?,
     );
+    let written = reread(txn, guard.id).await?;
+    reindex(txn, &written, seen_after.as_ref()).await?;
     log(txn, guard.id, seen_before, seen_after).await?;
-    reread(txn, guard.id).await
+    Ok(written)
 }
 
 /// Moves an asset from the moderation state `guard` expects to `moderation`, as its
@@ -235,6 +269,7 @@ pub async fn settle(
         public_view(&content, guard.moderation)?,
         public_view(&content, moderation)?,
     );
+    reindex(txn, &reread(txn, guard.id).await?, after.as_ref()).await?;
     log(txn, guard.id, before, after).await
 }
 
@@ -256,7 +291,71 @@ pub async fn mark_verified(
     let verified = reread(txn, guard.id).await?;
     // the public sees when a listing was last confirmed
     if let Some(view) = public_view(&row::read(txn, &verified).await?, verified.moderation)? {
+        reindex(txn, &verified, Some(&view)).await?;
         changes::append(txn, vec![Change::touched(guard.id, &view)]).await?;
     }
     Ok(verified)
+}
+
+/// The `app_meta` key a migration sets to `rebuild` when the search records must be
+/// computed anew from the assets.
+const SEARCH_RECORDS: &str = "search_records";
+
+/// Computes every public asset's search records again, when a migration asked for it
+/// (SQLite), in one transaction; a no-op otherwise.
+pub async fn rebuild_search_records(db: &Db) -> AppResult<()> {
+    use entity::app_meta;
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+    let flag = app_meta::Entity::find_by_id(SEARCH_RECORDS)
+        .one(&db.write)
+        .await?;
+    if flag.is_none_or(|f| f.value != "rebuild") {
+        return Ok(());
+    }
+    tracing::info!("computing the search records of every asset (once, after an upgrade)");
+    let txn = db.write.begin().await?;
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut query = asset::Entity::find()
+            .filter(asset::Column::Status.eq(AssetStatus::Active))
+            .filter(asset::Column::Moderation.eq(Moderation::Approved))
+            .order_by_asc(asset::Column::Id)
+            .limit(1_000);
+        if let Some(after) = after {
+            query = query.filter(asset::Column::Id.gt(after));
+        }
+        let rows = query.all(&txn).await?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.id);
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut cats = categories::of_assets(&txn, &ids).await?;
+        let mut views = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mine = cats.remove(&r.id).unwrap_or_default();
+            let slugs = mine.iter().map(|c| c.slug.clone()).collect();
+            let content = row::content_of(r, slugs)?;
+            let category_ids: Vec<Uuid> = mine.iter().map(|c| c.id).collect();
+            views.push((public_view(&content, r.moderation)?, category_ids));
+        }
+        let indexed: Vec<spatial::Indexed<'_>> = rows
+            .iter()
+            .zip(&views)
+            .map(|(r, (view, category_ids))| spatial::Indexed {
+                id: r.id,
+                version: r.version,
+                verified_at: r.last_verified_at,
+                view: view.as_ref(),
+                category_ids,
+            })
+            .collect();
+        spatial::reindex(&txn, &indexed).await?;
+    }
+    app_meta::ActiveModel {
+        key: Set(SEARCH_RECORDS.to_owned()),
+        value: Set("ready".to_owned()),
+    }
+    .update(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

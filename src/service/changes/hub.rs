@@ -1,6 +1,9 @@
 //! Live changes on this replica: a follower reads new entries from the change log and
 //! fans them out to the subscriptions here, each entry once, in order.
 //!
+//! Each new entry also reaches this replica's search state (SQLite's in-memory index),
+//! subscribers or not.
+//!
 //! The log is the source of truth; a signal only says "look now". On PostgreSQL each
 //! replica LISTENs on one dedicated connection; a notification may be coalesced or lost
 //! with the connection, so after every (re)connect, and every second besides, the
@@ -90,8 +93,9 @@ impl Hub {
             let Some(last) = batch.last().map(|e| e.position) else {
                 return Ok(());
             };
+            let ids: Vec<Uuid> = batch.iter().map(|e| e.asset_id).collect();
+            crate::spatial::follow(db, &ids).await?;
             if self.events.receiver_count() > 0 {
-                let ids: Vec<Uuid> = batch.iter().map(|e| e.asset_id).collect();
                 let now = current(&db.read, &ids).await?;
                 let revoked = Arc::new(revoked_tokens(db).await?);
                 for entry in batch {
@@ -112,9 +116,10 @@ impl Hub {
         }
     }
 
-    /// Starts following the log from its current end, in `tasks`.
-    pub async fn start(self: &Arc<Self>, db: &Db, tasks: &Tasks) -> AppResult<()> {
-        *self.position.lock().await = Position(super::state(&db.read).await?.last_position);
+    /// Starts following the log after `position` (read before this replica's search
+    /// state was loaded, so nothing committed since is missed), in `tasks`.
+    pub async fn start(self: &Arc<Self>, db: &Db, tasks: &Tasks, position: i64) -> AppResult<()> {
+        *self.position.lock().await = Position(position);
         self.started.store(true, Ordering::Release);
         let (hub, db2) = (self.clone(), db.clone());
         match db.backend {
