@@ -131,22 +131,25 @@ pub fn redact(url: &str) -> String {
     parsed.to_string()
 }
 
+const WRITER_CACHE_KIB: u32 = 8_192;
+const READER_CACHE_KIB: u32 = 2_048;
+
 /// Pool options for `url`: timeouts, and SQLite's pragmas (WAL, full sync, foreign
-/// keys, a busy timeout, 8 MiB of page cache per connection).
-fn options(url: &str, max: u32) -> ConnectOptions {
+/// keys, a busy timeout, and `cache_kib` of page cache per connection).
+fn options(url: &str, max: u32, cache_kib: u32) -> ConnectOptions {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.max_connections(max)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|o| {
+        .map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 .create_if_missing(true)
-                .pragma("cache_size", "-8192")
+                .pragma("cache_size", format!("-{cache_kib}"))
         });
     opts
 }
@@ -172,7 +175,11 @@ pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<
             (read, write)
         }
         Backend::Postgres => {
-            let mut pool_options = options(text, max_connections);
+            let mut pool_options = options(text, max_connections, READER_CACHE_KIB);
+            // searches bind their point and radius; a generic plan cannot fold them
+            // into the index conditions and ran twice as slow as a planned one
+            pool_options
+                .map_sqlx_postgres_opts(|o| o.options([("plan_cache_mode", "force_custom_plan")]));
             pool_options.map_sqlx_postgres_pool_opts(|pool| {
                 pool.after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
             });
@@ -202,7 +209,9 @@ async fn connect_sqlite(
     url: &str,
     max_connections: u32,
 ) -> Result<(DatabaseConnection, DatabaseConnection), sea_orm::DbErr> {
-    let mut write_options = options(url, 1);
+    // the writer's page cache holds the indexes an import appends to; readers find
+    // their candidates in memory and read only a page of rows each
+    let mut write_options = options(url, 1, WRITER_CACHE_KIB);
     write_options.map_sqlx_sqlite_pool_opts(|pool| {
         pool.after_release(|conn, _| Box::pin(sqlite_writer_is_clean(conn)))
     });
@@ -211,7 +220,7 @@ async fn connect_sqlite(
     // only add cold page caches
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let readers = max_connections.clamp(2, u32::try_from(cores * 2).unwrap_or(4));
-    let read = Database::connect(options(url, readers)).await?;
+    let read = Database::connect(options(url, readers, READER_CACHE_KIB)).await?;
     Ok((read, write))
 }
 
@@ -290,7 +299,9 @@ impl Db {
     pub async fn refresh_statistics(&self) {
         let sql = match self.backend {
             Backend::Sqlite => "PRAGMA optimize",
-            Backend::Postgres => "ANALYZE assets, asset_categories",
+            // VACUUM too: it sets the rows' visibility hints once, which the first
+            // searches after a bulk load would otherwise each write back
+            Backend::Postgres => "VACUUM (ANALYZE) assets, asset_categories",
         };
         if let Err(e) = self.write.execute_unprepared(sql).await {
             tracing::warn!(error = %e, "refreshing planner statistics after the import failed");

@@ -17,6 +17,7 @@ mod m20261122_000006_full_text;
 mod m20261122_000007_shortlists;
 mod m20261128_000008_change_log;
 mod m20261129_000009_search_records;
+mod m20261129_000010_public_search_indexes;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_shortlists::Migration),
             Box::new(m20261128_000008_change_log::Migration),
             Box::new(m20261129_000009_search_records::Migration),
+            Box::new(m20261129_000010_public_search_indexes::Migration),
         ]
     }
 }

@@ -60,10 +60,13 @@ impl Sql {
 
     /// The same conditions on the row aliased `t`.
     pub fn filter_on(&mut self, t: &str, filter: &AssetFilter, category_ids: &[Uuid]) -> &mut Self {
-        self.push(&format!(" AND {t}.status = "))
-            .bind(AssetStatus::Active)
-            .push(&format!(" AND {t}.moderation = "))
-            .bind(Moderation::Approved);
+        // written out, not bound: PostgreSQL's indexes of public assets are partial,
+        // and a plan can use them only when it sees these values
+        self.push(&format!(
+            " AND {t}.status = '{}' AND {t}.moderation = '{}'",
+            AssetStatus::Active.as_str(),
+            Moderation::Approved.as_str()
+        ));
         if !filter.kinds.is_empty() {
             self.push(&format!(" AND {t}.kind IN "));
             self.bind_list(filter.kinds.iter().copied());

@@ -275,9 +275,15 @@ async fn every_search_uses_the_spatial_index() {
                 match backend {
                     Backend::Sqlite => {
                         let first = search(&app.db, query).await.unwrap();
-                        let before = app.db.queries.load(Ordering::SeqCst);
-                        let again = search(&app.db, query).await.unwrap();
-                        let ran = app.db.queries.load(Ordering::SeqCst) - before;
+                        // the change follower's background poll shares the counter:
+                        // the fewest statements over three runs is the search's own
+                        let mut ran = u64::MAX;
+                        let mut again = Vec::new();
+                        for _ in 0..3 {
+                            let before = app.db.queries.load(Ordering::SeqCst);
+                            again = search(&app.db, query).await.unwrap();
+                            ran = ran.min(app.db.queries.load(Ordering::SeqCst) - before);
+                        }
                         assert_eq!(
                             first.iter().map(|h| h.id).collect::<Vec<_>>(),
                             again.iter().map(|h| h.id).collect::<Vec<_>>(),
@@ -292,7 +298,8 @@ async fn every_search_uses_the_spatial_index() {
                     Backend::Postgres => {
                         let plan = explain(&app.db, query).await.unwrap();
                         assert!(
-                            plan.contains("assets_geog") || plan.contains("assets_geom"),
+                            plan.contains("assets_public_geog")
+                                || plan.contains("assets_public_geom"),
                             "{shape:?} {filter:?}:\n{plan}"
                         );
                         assert!(
