@@ -99,8 +99,9 @@ pub async fn load(db: &Db) -> AppResult<()> {
     let Engine::Sqlite(engine) = &db.spatial else {
         return Ok(());
     };
-    let records = store::all(&db.read).await?;
-    let index = memory::MemoryIndex::build(records);
+    let mut builder = memory::Builder::default();
+    store::each(&db.read, |seq, record| builder.add(seq, record)).await?;
+    let index = builder.finish();
     tracing::info!(
         index.assets = index.len(),
         index.bytes = index.bytes(),

@@ -204,18 +204,32 @@ fn chain_to_chain(a: &LineString<f64>, b: &LineString<f64>) -> f64 {
     if chains_cross(a, b) {
         return 0.0;
     }
-    let mut best = (f64::INFINITY, Coord::zero(), Coord::zero());
-    let mut consider = |p: Coord<f64>, chain: &LineString<f64>, p_first: bool| {
-        let (d, q) = nearest_on_chain(p, chain);
-        if d < best.0 {
-            best = if p_first { (d, p, q) } else { (d, q, p) };
-        }
+    // each vertex of one chain against every arc of the other: the unit vectors are
+    // worked out once per chain, not once per pair
+    let va: Vec<(Coord<f64>, V3)> = a.0.iter().map(|c| (*c, to_v3(*c))).collect();
+    let vb: Vec<(Coord<f64>, V3)> = b.0.iter().map(|c| (*c, to_v3(*c))).collect();
+    let nearest = |p: (Coord<f64>, V3), chain: &[(Coord<f64>, V3)]| match chain {
+        [only] => (chord2(p.1, only.1), only.0),
+        _ => chain
+            .windows(2)
+            .map(|w| nearest_on_arc_v3(p.1, w[0], w[1]))
+            .fold(
+                (f64::INFINITY, p.0),
+                |best, c| if c.0 < best.0 { c } else { best },
+            ),
     };
-    for p in &a.0 {
-        consider(*p, b, true);
+    let mut best = (f64::INFINITY, Coord::zero(), Coord::zero());
+    for p in &va {
+        let (d, q) = nearest(*p, &vb);
+        if d < best.0 {
+            best = (d, p.0, q);
+        }
     }
-    for p in &b.0 {
-        consider(*p, a, false);
+    for p in &vb {
+        let (d, q) = nearest(*p, &va);
+        if d < best.0 {
+            best = (d, q, p.0);
+        }
     }
     if best.0.is_infinite() {
         return f64::INFINITY;
@@ -285,7 +299,9 @@ fn part_distance(a: &Part<'_>, b: &Part<'_>) -> f64 {
 /// A geometry measured against many points (the query of a corridor or area search):
 /// its vertices are turned into unit vectors once, not once per candidate.
 pub struct Prepared {
-    parts: Vec<PreparedPart>,
+    /// Worked out when first measured: a viewport only asks whether geometry meets its
+    /// box, which needs none of it.
+    parts: std::sync::OnceLock<Vec<PreparedPart>>,
     geometry: Geometry<f64>,
     vertices: usize,
 }
@@ -379,24 +395,29 @@ fn chain_v3(chain: &LineString<f64>) -> Chain {
 
 impl Prepared {
     pub fn new(g: &Geometry<f64>) -> Self {
-        use geo::BoundingRect;
-        let parts = parts(g)
-            .into_iter()
-            .filter_map(|part| match part {
-                Part::Point(p) => Some(PreparedPart::Point(p)),
-                Part::Chain(c) => Some(PreparedPart::Chain(chain_v3(c))),
-                Part::Polygon(poly) => Some(PreparedPart::Polygon {
-                    rings: rings(poly).map(chain_v3).collect(),
-                    bbox: poly.bounding_rect()?,
-                    original: poly.clone(),
-                }),
-            })
-            .collect();
         Self {
-            parts,
+            parts: std::sync::OnceLock::new(),
             geometry: g.clone(),
             vertices: g.coords_count(),
         }
+    }
+
+    fn parts(&self) -> &[PreparedPart] {
+        self.parts.get_or_init(|| {
+            use geo::BoundingRect;
+            parts(&self.geometry)
+                .into_iter()
+                .filter_map(|part| match part {
+                    Part::Point(p) => Some(PreparedPart::Point(p)),
+                    Part::Chain(c) => Some(PreparedPart::Chain(chain_v3(c))),
+                    Part::Polygon(poly) => Some(PreparedPart::Polygon {
+                        rings: rings(poly).map(chain_v3).collect(),
+                        bbox: poly.bounding_rect()?,
+                        original: poly.clone(),
+                    }),
+                })
+                .collect()
+        })
     }
 
     pub fn geometry(&self) -> &Geometry<f64> {
@@ -417,7 +438,7 @@ impl Prepared {
         });
         if let Some(p) = first {
             let vp = to_v3(p);
-            let covered = self.parts.iter().any(|part| match part {
+            let covered = self.parts().iter().any(|part| match part {
                 PreparedPart::Polygon {
                     rings, original, ..
                 } => covers_v3(rings, vp).unwrap_or_else(|| covers(original, p)),
@@ -435,7 +456,7 @@ impl Prepared {
         let vp = to_v3(p);
         let nearest_on = |chain: &Chain| geodesic(p, chain.nearest(vp, p).1);
         let mut best = f64::INFINITY;
-        for part in &self.parts {
+        for part in self.parts() {
             let d = match part {
                 PreparedPart::Point(q) => geodesic(p, *q),
                 PreparedPart::Chain(chain) => nearest_on(chain),

@@ -4,7 +4,7 @@
 //! server's own writes before they return, and within a quarter of a second after
 //! another process's).
 //!
-//! Per asset it holds a 64-byte slot (id, version, kind, filter fields, the point or a
+//! Per asset it holds a 56-byte slot (id, version, kind, filter fields, the point or a
 //! box) indexed by the asset's row number; the pieces a geometry is indexed by sit in a
 //! packed Hilbert R-tree built once (`tree`), with changes since in a small R*-tree
 //! overlay (`rstar`) until the next rebuild folds them in. Exact distances for lines and
@@ -41,16 +41,16 @@ const FREE_KNOWN: u8 = 8;
 const FREE: u8 = 16;
 const NO_AGE: u8 = u8::MAX;
 
-/// One public asset, 64 bytes.
+/// One public asset, 56 bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct Slot {
     pub id: Uuid,
     /// A point's longitude and latitude; for other geometry the f32 bounding box, two
     /// values to each f64's bits.
     geo: [u64; 2],
-    /// Bit `i`: the category with index `i` (see `Categories`); indices past 127 are
+    /// Bit `i`: the category with index `i` (see `Categories`); indices past 63 are
     /// kept beside the slots.
-    categories: u128,
+    categories: u64,
     pub version: i32,
     /// Seconds since 2020 (0: never verified).
     verified: u32,
@@ -170,7 +170,7 @@ const REBUILD_AT: usize = 20_000;
 pub struct MemoryIndex {
     slots: Vec<Slot>,
     categories: Categories,
-    /// Category indices of 128 and more, by slot.
+    /// Category indices of 64 and more, by slot.
     extra_categories: HashMap<u32, Vec<u16>>,
     base: PackedTree,
     overlay: RTree<Piece>,
@@ -181,11 +181,34 @@ pub struct MemoryIndex {
     pub generation: u64,
 }
 
+/// Builds an index one record at a time (start-up streams the stored records into it).
+#[derive(Debug, Default)]
+pub struct Builder {
+    index: MemoryIndex,
+    pieces: Vec<(Box4, u32)>,
+}
+
+impl Builder {
+    pub fn add(&mut self, seq: u32, record: &Record) {
+        self.index.set_slot(seq, record, true);
+        for bounds in piece_bounds(record) {
+            self.pieces.push((bounds, seq));
+        }
+    }
+
+    pub fn finish(self) -> MemoryIndex {
+        let mut index = self.index;
+        index.slots.shrink_to_fit();
+        index.base = PackedTree::build(self.pieces);
+        index
+    }
+}
+
 /// What a filter asks of a slot, prepared once per search.
 #[derive(Clone, Debug, Default)]
 pub struct SlotFilter {
     kinds: u16,
-    categories: Option<(u128, Vec<u16>)>,
+    categories: Option<(u64, Vec<u16>)>,
     accessibility: u16,
     free: Option<bool>,
     age: Option<u8>,
@@ -201,16 +224,11 @@ fn since_2020(t: chrono::DateTime<chrono::Utc>) -> u32 {
 impl MemoryIndex {
     /// An index over these (row number, record) pairs.
     pub fn build(records: impl IntoIterator<Item = (u32, Record)>) -> Self {
-        let mut index = Self::default();
-        let mut pieces = Vec::new();
+        let mut builder = Builder::default();
         for (seq, record) in records {
-            index.set_slot(seq, &record, true);
-            for bounds in piece_bounds(&record) {
-                pieces.push((bounds, seq));
-            }
+            builder.add(seq, &record);
         }
-        index.base = PackedTree::build(pieces);
-        index
+        builder.finish()
     }
 
     fn set_slot(&mut self, seq: u32, record: &Record, in_base: bool) {
@@ -221,11 +239,11 @@ impl MemoryIndex {
         if !self.slots[at].is_live() {
             self.live += 1;
         }
-        let mut categories = 0_u128;
+        let mut categories = 0_u64;
         let mut extra = Vec::new();
         for c in &record.categories {
             let n = self.categories.number(*c);
-            if n < 128 {
+            if n < 64 {
                 categories |= 1 << n;
             } else {
                 extra.push(n);
@@ -373,11 +391,11 @@ impl MemoryIndex {
                 .map_or(0, |i| 1 << i)
         });
         let categories = (!filter.categories.is_empty()).then(|| {
-            let mut mask = 0_u128;
+            let mut mask = 0_u64;
             let mut extra = Vec::new();
             for id in category_ids {
                 match self.categories.index.get(id) {
-                    Some(n) if *n < 128 => mask |= 1 << n,
+                    Some(n) if *n < 64 => mask |= 1 << n,
                     Some(n) => extra.push(*n),
                     None => {}
                 }
@@ -535,8 +553,8 @@ mod tests {
     }
 
     #[test]
-    fn slots_are_64_bytes() {
-        assert_eq!(std::mem::size_of::<Slot>(), 64);
+    fn slots_are_56_bytes() {
+        assert_eq!(std::mem::size_of::<Slot>(), 56);
     }
 
     #[test]

@@ -34,17 +34,41 @@ const METERS_PER_DEGREE_LON: f64 = 111_000.0;
 /// sphere to the box's nearest position, with room for the box's edges being parallels
 /// and not great circles.
 pub fn lower_bound(c: Coord<f64>, b: &Box4) -> f64 {
-    let x = c.x.clamp(f64::from(b[0]), f64::from(b[2]));
-    let y = c.y.clamp(f64::from(b[1]), f64::from(b[3]));
-    if x == c.x && y == c.y {
-        return 0.0;
+    Origin::new(c).lower_bound(b)
+}
+
+/// A search's centre, with what every bound from it needs computed once.
+#[derive(Clone, Copy, Debug)]
+struct Origin {
+    c: Coord<f64>,
+    lat: f64,
+    cos_lat: f64,
+}
+
+impl Origin {
+    fn new(c: Coord<f64>) -> Self {
+        let lat = c.y.to_radians();
+        Self {
+            c,
+            lat,
+            cos_lat: lat.cos(),
+        }
     }
-    let (p1, p2) = (c.y.to_radians(), y.to_radians());
-    let dp = p2 - p1;
-    let dl = (x - c.x).to_radians();
-    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-    let d = 2.0 * R_MIN * h.sqrt().min(1.0).asin();
-    (d * 0.98 - 10.0).max(0.0)
+
+    fn lower_bound(&self, b: &Box4) -> f64 {
+        let c = self.c;
+        let x = c.x.clamp(f64::from(b[0]), f64::from(b[2]));
+        let y = c.y.clamp(f64::from(b[1]), f64::from(b[3]));
+        if x == c.x && y == c.y {
+            return 0.0;
+        }
+        let p2 = y.to_radians();
+        let dp = p2 - self.lat;
+        let dl = (x - c.x).to_radians();
+        let h = (dp / 2.0).sin().powi(2) + self.cos_lat * p2.cos() * (dl / 2.0).sin().powi(2);
+        let d = 2.0 * R_MIN * h.sqrt().min(1.0).asin();
+        (d * 0.98 - 10.0).max(0.0)
+    }
 }
 
 /// Search windows in f32 boxes: one, or two where a window wraps across the
@@ -232,9 +256,18 @@ pub async fn run(db: &Db, engine: &Arc<SqliteEngine>, search: Search<'_>) -> App
             )
             .await?
         }
-        Shape::InBox(b) => in_box(db, engine, &search, b, &words).await?,
+        Shape::InBox(b) => in_box(db, engine, &search, b, &words, common.is_some()).await?,
         Shape::Around { geometry, buffer } => {
-            around(db, engine, &search, geometry, buffer, &words).await?
+            around(
+                db,
+                engine,
+                &search,
+                geometry,
+                buffer,
+                &words,
+                common.is_some(),
+            )
+            .await?
         }
     };
     match (common, &search.shape) {
@@ -294,29 +327,155 @@ fn found(
     Ok(out)
 }
 
-/// The prepared geometry of these shapes, reading what the cache lacks.
-async fn prepared(
+/// A candidate of a viewport or corridor search: what it is, and the least distance it
+/// can be at.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    key: f64,
+    id: Uuid,
+    seq: u32,
+    version: i32,
+    point: Option<Coord<f64>>,
+    bounds: Box4,
+}
+
+/// How a candidate measures up without its geometry.
+enum Measured {
+    At(f64),
+    Out,
+    NeedsGeometry,
+}
+
+/// Geometry to read at once when a candidate needs it: the next this many candidates'.
+const LOOK_AHEAD: usize = 256;
+
+/// The first `limit` of `candidates` in (distance, id) order after the cursor, measuring
+/// them in (bound, id) order and stopping as soon as nothing left could come before the
+/// page's last: a viewport in a town centre holds thousands of assets, a page a hundred,
+/// and only the geometry of candidates that could make the page is read.
+async fn in_order(
     db: &Db,
     engine: &SqliteEngine,
-    shapes: &[(u32, Uuid, i32, Box4)],
-) -> AppResult<Vec<Option<Arc<Prepared>>>> {
-    let mut have: Vec<Option<Arc<Prepared>>> = shapes
-        .iter()
-        .map(|(_, id, v, _)| engine.cache.get(*id, *v))
-        .collect();
-    let missing: Vec<(u32, Uuid, i32)> = shapes
-        .iter()
-        .zip(&have)
-        .filter(|(_, h)| h.is_none())
-        .map(|((s, id, v, _), _)| (*s, *id, *v))
-        .collect();
-    let mut loaded = load_shapes(db, engine, &missing).await?;
-    for ((seq, _, _, _), h) in shapes.iter().zip(&mut have) {
-        if h.is_none() {
-            *h = loaded.remove(seq);
+    mut candidates: Vec<Candidate>,
+    after: Option<crate::domain::SearchCursor>,
+    limit: usize,
+    measure: impl Fn(&Candidate) -> Measured,
+    measure_shape: impl Fn(&Candidate, &Prepared) -> Option<f64>,
+) -> AppResult<Vec<(u32, Hit)>> {
+    candidates.sort_by(|a, b| a.key.total_cmp(&b.key).then(a.id.cmp(&b.id)));
+    let mut measured: BinaryHeap<Queued> = BinaryHeap::new();
+    let mut loaded: HashMap<u32, Arc<Prepared>> = HashMap::new();
+    let mut out = Vec::new();
+    let mut next = 0;
+    while out.len() < limit {
+        // what is measured and sorts before every candidate left is final
+        let bound = candidates.get(next).map(|c| (c.key, c.id));
+        while let Some(top) = measured.peek().copied() {
+            let Entry::Exact(seq, id) = top.entry else {
+                break;
+            };
+            if bound.is_some_and(|(key, bid)| (top.key, id) >= (key, bid)) {
+                break;
+            }
+            measured.pop();
+            let hit = Hit {
+                id,
+                distance: top.key,
+            };
+            if after_cursor(&hit, after) {
+                out.push((seq, hit));
+                if out.len() == limit {
+                    return Ok(out);
+                }
+            }
         }
+        let Some(c) = candidates.get(next) else {
+            break;
+        };
+        let d = match measure(c) {
+            Measured::At(d) => Some(d),
+            Measured::Out => None,
+            Measured::NeedsGeometry => {
+                let shape = loaded
+                    .get(&c.seq)
+                    .cloned()
+                    .or_else(|| engine.cache.get(c.id, c.version));
+                let Some(shape) = shape else {
+                    let wanted: Vec<(u32, Uuid, i32)> = candidates[next..]
+                        .iter()
+                        .take(LOOK_AHEAD)
+                        .filter(|c| {
+                            c.point.is_none()
+                                && !loaded.contains_key(&c.seq)
+                                && matches!(measure(c), Measured::NeedsGeometry)
+                                && engine.cache.get(c.id, c.version).is_none()
+                        })
+                        .map(|c| (c.seq, c.id, c.version))
+                        .collect();
+                    loaded.extend(load_shapes(db, engine, &wanted).await?);
+                    continue;
+                };
+                measure_shape(c, &shape)
+            }
+        };
+        if let Some(d) = d {
+            measured.push(Queued {
+                key: d,
+                entry: Entry::Exact(c.seq, c.id),
+            });
+        }
+        next += 1;
     }
-    Ok(have)
+    Ok(out)
+}
+
+/// The candidates in `windows` that pass the filter, each with its bound from `key`.
+fn candidates_in(
+    engine: &SqliteEngine,
+    windows: &[Box4],
+    filter: &SlotFilter,
+    words: &Words,
+    key: impl Fn(&Box4) -> f64,
+) -> AppResult<Vec<Candidate>> {
+    let found = found(engine, windows, filter, words)?;
+    let mut out = Vec::with_capacity(found.points.len() + found.shapes.len());
+    for (seq, id, p) in found.points {
+        let bounds = [
+            record::down(p.x),
+            record::down(p.y),
+            record::up(p.x),
+            record::up(p.y),
+        ];
+        out.push(Candidate {
+            key: key(&bounds),
+            id,
+            seq,
+            version: 0,
+            point: Some(p),
+            bounds,
+        });
+    }
+    for (seq, id, version, bounds) in found.shapes {
+        out.push(Candidate {
+            key: key(&bounds),
+            id,
+            seq,
+            version,
+            point: None,
+            bounds,
+        });
+    }
+    Ok(out)
+}
+
+/// How many results a search needs measured: its page, or every candidate when a
+/// common word is checked after (it may drop any of them).
+fn wanted(search: &Search<'_>, common: bool) -> usize {
+    if common {
+        usize::MAX
+    } else {
+        usize::try_from(search.limit).unwrap_or(usize::MAX)
+    }
 }
 
 async fn in_box(
@@ -325,6 +484,7 @@ async fn in_box(
     search: &Search<'_>,
     b: BBox,
     words: &Words,
+    common: bool,
 ) -> AppResult<Vec<(u32, Hit)>> {
     let rect = Rect::new(
         Coord {
@@ -343,43 +503,32 @@ async fn in_box(
         record::up(b.max_lat),
     ];
     let filter = read(engine)?.slot_filter(search.filter, search.category_ids);
-    let found = found(engine, &[window], &filter, words)?;
-    let hit = |seq: u32, id: Uuid| (seq, Hit { id, distance: 0.0 });
-    let mut hits: Vec<(u32, Hit)> = found
-        .points
-        .iter()
-        .filter(|(_, _, p)| rect.intersects(p))
-        .map(|(seq, id, _)| hit(*seq, *id))
-        .collect();
+    let mut candidates = candidates_in(engine, &[window], &filter, words, |_| 0.0)?;
+    // everything in a box is at distance 0: a page after a cursor starts after its id
+    if let Some(c) = search.after {
+        candidates.retain(|x| c.distance < 0.0 || x.id > c.id);
+    }
     let inside = |bounds: &Box4| {
         f64::from(bounds[0]) >= b.min_lon
             && f64::from(bounds[1]) >= b.min_lat
             && f64::from(bounds[2]) <= b.max_lon
             && f64::from(bounds[3]) <= b.max_lat
     };
-    let (contained, undecided): (Vec<_>, Vec<_>) = found
-        .shapes
-        .into_iter()
-        .partition(|(_, _, _, bounds)| inside(bounds));
-    hits.extend(contained.iter().map(|(seq, id, _, _)| hit(*seq, *id)));
-    let shapes = prepared(db, engine, &undecided).await?;
-    for ((seq, id, _, _), shape) in undecided.iter().zip(shapes) {
-        if shape.is_some_and(|g| g.geometry().intersects(&rect)) {
-            hits.push(hit(*seq, *id));
-        }
-    }
-    Ok(page(hits, search))
-}
-
-fn page(mut hits: Vec<(u32, Hit)>, search: &Search<'_>) -> Vec<(u32, Hit)> {
-    hits.retain(|(_, h)| after_cursor(h, search.after));
-    hits.sort_by(|a, b| {
-        a.1.distance
-            .total_cmp(&b.1.distance)
-            .then(a.1.id.cmp(&b.1.id))
-    });
-    hits.truncate(usize::try_from(search.limit).unwrap_or(usize::MAX));
-    hits
+    in_order(
+        db,
+        engine,
+        candidates,
+        search.after,
+        wanted(search, common),
+        |c| match c.point {
+            Some(p) if rect.intersects(&p) => Measured::At(0.0),
+            Some(_) => Measured::Out,
+            None if inside(&c.bounds) => Measured::At(0.0),
+            None => Measured::NeedsGeometry,
+        },
+        |_, shape| shape.geometry().intersects(&rect).then_some(0.0),
+    )
+    .await
 }
 
 async fn around(
@@ -389,39 +538,59 @@ async fn around(
     geometry: &ValidGeometry,
     buffer: Buffer,
     words: &Words,
+    common: bool,
 ) -> AppResult<Vec<(u32, Hit)>> {
     let windows = window_around(geometry.bbox(), buffer.get());
     let filter = read(engine)?.slot_filter(search.filter, search.category_ids);
-    let found = found(engine, &windows, &filter, words)?;
+    let extent = geometry.bbox();
+    let extent = [
+        extent.min().x,
+        extent.min().y,
+        extent.max().x,
+        extent.max().y,
+    ];
+    let candidates = candidates_in(engine, &windows, &filter, words, |b| {
+        box_lower_bound(&extent, b)
+    })?;
     let query = Prepared::new(geometry.geometry());
-    let mut hits = Vec::new();
-    for (seq, id, p) in &found.points {
-        let d = query.distance_to_point(*p);
-        if d <= buffer.get() {
-            hits.push((
-                *seq,
-                Hit {
-                    id: *id,
-                    distance: d,
-                },
-            ));
-        }
+    let within = |d: f64| (d <= buffer.get()).then_some(d);
+    in_order(
+        db,
+        engine,
+        candidates,
+        search.after,
+        wanted(search, common),
+        |c| match c.point {
+            Some(p) => within(query.distance_to_point(p)).map_or(Measured::Out, Measured::At),
+            None => Measured::NeedsGeometry,
+        },
+        |_, shape| within(query.distance_to_geometry(shape.geometry())),
+    )
+    .await
+}
+
+/// A distance nothing in box `b` can be nearer than to anything in `extent`: the great
+/// circle on the smallest sphere across the gaps in latitude and longitude (the wrapped
+/// way round when shorter), at the highest latitude either reaches, with the same room
+/// as `lower_bound`.
+fn box_lower_bound(extent: &[f64; 4], b: &Box4) -> f64 {
+    let b = b.map(f64::from);
+    let gap_lat = (b[1] - extent[3]).max(extent[1] - b[3]).max(0.0);
+    let direct = (b[0] - extent[2]).max(extent[0] - b[2]).max(0.0);
+    let wrapped = (360.0 - (b[2].max(extent[2]) - b[0].min(extent[0]))).max(0.0);
+    let gap_lon = direct.min(wrapped).min(180.0);
+    if gap_lat == 0.0 && gap_lon == 0.0 {
+        return 0.0;
     }
-    let shapes = prepared(db, engine, &found.shapes).await?;
-    for ((seq, id, _, _), shape) in found.shapes.iter().zip(shapes) {
-        let Some(shape) = shape else { continue };
-        let d = query.distance_to_geometry(shape.geometry());
-        if d <= buffer.get() {
-            hits.push((
-                *seq,
-                Hit {
-                    id: *id,
-                    distance: d,
-                },
-            ));
-        }
-    }
-    Ok(page(hits, search))
+    let far = [b[1], b[3], extent[1], extent[3]]
+        .iter()
+        .fold(0.0_f64, |m, v| m.max(v.abs()))
+        .min(90.0)
+        .to_radians();
+    let h = (gap_lat.to_radians() / 2.0).sin().powi(2)
+        + far.cos().powi(2) * (gap_lon.to_radians() / 2.0).sin().powi(2);
+    let d = 2.0 * R_MIN * h.sqrt().min(1.0).asin();
+    (d * 0.98 - 10.0).max(0.0)
 }
 
 /// An entry of the nearest-first walk, ordered by its key: a lower bound for nodes and
@@ -497,6 +666,7 @@ enum Step {
 
 struct Nearby<'a> {
     center: Coord<f64>,
+    origin: Origin,
     radius: f64,
     filter: SlotFilter,
     after: Option<crate::domain::SearchCursor>,
@@ -514,7 +684,7 @@ impl Nearby<'_> {
             loaded: HashMap::new(),
         };
         if let Some(root) = index.base().root() {
-            let key = lower_bound(self.center, index.base().bounds(root));
+            let key = self.origin.lower_bound(index.base().bounds(root));
             walk.heap.push(Queued {
                 key,
                 entry: Entry::Node(root),
@@ -523,7 +693,7 @@ impl Nearby<'_> {
         let rect = Rect::new(self.center, self.center);
         for window in window_around(rect, self.radius) {
             index.overlay_in(&window, |bounds, seq| {
-                let key = lower_bound(self.center, bounds);
+                let key = self.origin.lower_bound(bounds);
                 if key <= self.radius {
                     walk.heap.push(Queued {
                         key,
@@ -544,10 +714,11 @@ impl Nearby<'_> {
         seq: u32,
         key: f64,
     ) {
-        if !walk.seen.insert(seq) {
+        let Some(slot) = index.slot(seq) else { return };
+        // a point has one piece; a line or area may have many, measured once
+        if !slot.is_point() && !walk.seen.insert(seq) {
             return;
         }
-        let Some(slot) = index.slot(seq) else { return };
         if !index.passes(seq, slot, &self.filter) || !self.words.allows(seq) {
             return;
         }
@@ -608,20 +779,26 @@ impl Nearby<'_> {
                 Entry::Node(node) => {
                     let base = index.base();
                     for child in base.children(node) {
-                        let key = lower_bound(self.center, base.bounds(child));
-                        if key > self.radius {
-                            continue;
-                        }
+                        // a leaf's asset is checked against the filter before its
+                        // bound is worked out: most fail a kind or category filter
                         let entry = if base.is_leaf(child) {
                             let seq = base.value(child);
-                            if index.base_current(seq).is_none() {
-                                continue;
+                            match index.base_current(seq) {
+                                Some(slot)
+                                    if index.passes(seq, slot, &self.filter)
+                                        && self.words.allows(seq) =>
+                                {
+                                    Entry::Piece(seq)
+                                }
+                                _ => continue,
                             }
-                            Entry::Piece(seq)
                         } else {
                             Entry::Node(child)
                         };
-                        walk.heap.push(Queued { key, entry });
+                        let key = self.origin.lower_bound(base.bounds(child));
+                        if key <= self.radius {
+                            walk.heap.push(Queued { key, entry });
+                        }
                     }
                 }
                 Entry::Piece(seq) => self.consider(index, engine, walk, seq, key),
@@ -665,6 +842,7 @@ async fn nearest(
     };
     let nearby = Nearby {
         center,
+        origin: Origin::new(center),
         radius: radius.get(),
         filter: read(engine)?.slot_filter(search.filter, search.category_ids),
         after: search.after,
@@ -744,5 +922,42 @@ mod tests {
             assert!(lower_bound(c, &b) <= geodesic::geodesic(c, p), "{dx} {dy}");
         }
         assert_eq!(lower_bound(c, &[-3.0, 53.0, -2.0, 54.0]), 0.0);
+    }
+
+    #[test]
+    fn the_box_bound_is_never_more_than_any_distance_between_the_boxes() {
+        let extent = [-2.25, 53.47, -2.24, 53.48];
+        let corners = |b: &[f64; 4]| {
+            [(b[0], b[1]), (b[0], b[3]), (b[2], b[1]), (b[2], b[3])].map(|(x, y)| Coord { x, y })
+        };
+        for (x, y) in [
+            (-2.2, 53.5),
+            (-2.3, 53.4),
+            (-2.245, 53.9),
+            (-1.0, 53.475),
+            (179.9, 60.0),
+        ] {
+            let b = [x - 0.001, y - 0.001, x + 0.001, y + 0.001];
+            let bound = box_lower_bound(
+                &extent,
+                &[
+                    record::down(b[0]),
+                    record::down(b[1]),
+                    record::up(b[2]),
+                    record::up(b[3]),
+                ],
+            );
+            for p in corners(&extent) {
+                for q in corners(&b) {
+                    assert!(bound <= geodesic::geodesic(p, q), "{x} {y}: {bound}");
+                }
+            }
+            assert!(bound > 0.0, "{x} {y}");
+        }
+        assert_eq!(box_lower_bound(&extent, &[-2.246, 53.0, -2.245, 54.0]), 0.0);
+        // across the antimeridian the short way round
+        let east = [179.99, 0.0, 180.0, 0.01];
+        let bound = box_lower_bound(&east, &[-180.0, 0.0, -179.99, 0.01]);
+        assert!(bound < 1_200.0, "{bound}");
     }
 }

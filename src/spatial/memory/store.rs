@@ -12,7 +12,7 @@ use super::shape;
 use crate::error::{AppError, AppResult};
 
 /// Segments per piece of a path.
-const RUN: usize = 8;
+const RUN: usize = 16;
 /// The most pieces one asset may have; beyond it the asset is one piece, its whole box.
 pub const MAX_PIECES: usize = 1024;
 
@@ -189,10 +189,13 @@ fn decoded(seq: i64, bytes: &[u8]) -> AppResult<(u32, Record)> {
     Ok((seq, record))
 }
 
-/// Every search record, a page at a time (at start-up).
-pub async fn all(conn: &impl ConnectionTrait) -> AppResult<Vec<(u32, Record)>> {
-    const PAGE: i64 = 50_000;
-    let mut out = Vec::new();
+/// Hands every search record to `each`, a page at a time (at start-up), so no more
+/// than a page of rows is held at once.
+pub async fn each(
+    conn: &impl ConnectionTrait,
+    mut each: impl FnMut(u32, &Record),
+) -> AppResult<()> {
+    const PAGE: i64 = 5_000;
     let mut after = 0_i64;
     loop {
         let rows = conn
@@ -207,13 +210,14 @@ pub async fn all(conn: &impl ConnectionTrait) -> AppResult<Vec<(u32, Record)>> {
         for row in &rows {
             let seq: i64 = row.try_get("", "seq")?;
             let bytes: Vec<u8> = row.try_get("", "record")?;
-            out.push(decoded(seq, &bytes)?);
+            let (seq, record) = decoded(seq, &bytes)?;
+            each(seq, &record);
         }
         if i64::try_from(rows.len()).unwrap_or(0) < PAGE {
             break;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// These assets as searches should see them now: (row number, record) when the public
@@ -266,9 +270,9 @@ mod tests {
                 .collect(),
         ));
         let p = pieces(&line);
-        assert_eq!(p.len(), 5, "40 segments in runs of 8");
+        assert_eq!(p.len(), 3, "40 segments in runs of 16");
         assert!(
-            p[0].max().x >= 0.08 && p[1].min().x <= 0.08,
+            p[0].max().x >= 0.16 && p[1].min().x <= 0.16,
             "runs share their end vertices"
         );
         assert_eq!(pieces(&Geometry::Point(Point::new(1.0, 2.0))).len(), 1);
