@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::loaders::{Cached, CategoriesByAsset, OrganizationById};
 use super::organization::{Category, Organization};
-use super::scalars::GeoJson;
+use super::scalars::GeoJsonText;
 use super::trust;
 use crate::domain::hours::{Hours, check_time};
 use crate::domain::listing::Accessibility;
@@ -143,14 +143,11 @@ impl Asset {
     /// The asset's geometry as an RFC 7946 GeoJSON object, (longitude, latitude), WGS84.
     /// For people (HEALTH_CHAMPION) it is the centre of a grid cell about 1 km across,
     /// never where they are, except for their own organization's editors and moderators.
-    async fn geometry(&self, ctx: &Context<'_>) -> async_graphql::Result<GeoJson> {
-        let text = match &self.0.exact_geometry {
+    async fn geometry(&self, ctx: &Context<'_>) -> GeoJsonText<'_> {
+        GeoJsonText(match &self.0.exact_geometry {
             Some(exact) if trust::principal(ctx).sees(self.0.organization_id) => exact,
             _ => &self.0.geometry,
-        };
-        serde_json::from_str(text)
-            .map(GeoJson)
-            .map_err(|e| AppError::Internal(e.into()).into())
+        })
     }
 
     /// When it is open, in OpenStreetMap `opening_hours` syntax

@@ -69,6 +69,41 @@ fn parse_body(
     }
 }
 
+/// Parsed queries by their text. Clients send the same few queries over and over, and
+/// parsing one costs more than the search it asks for; a query is cached only once it
+/// has parsed and passed the limits. Bounded by the text's length.
+pub struct Documents(quick_cache::sync::Cache<String, ExecutableDocument, QueryLength>);
+
+#[derive(Clone)]
+pub struct QueryLength;
+
+impl quick_cache::Weighter<String, ExecutableDocument> for QueryLength {
+    fn weight(&self, query: &String, _: &ExecutableDocument) -> u64 {
+        u64::try_from(query.len()).unwrap_or(u64::MAX).max(1)
+    }
+}
+
+impl Default for Documents {
+    /// Up to 1 024 queries or 2 MiB of query text.
+    fn default() -> Self {
+        Self(quick_cache::sync::Cache::with_weighter(
+            1_024,
+            2 << 20,
+            QueryLength,
+        ))
+    }
+}
+
+impl Documents {
+    fn get(&self, query: &str) -> Option<ExecutableDocument> {
+        self.0.get(query)
+    }
+
+    fn insert(&self, query: String, document: &ExecutableDocument) {
+        self.0.insert(query, document.clone());
+    }
+}
+
 /// Refuses a query too deep or too large before it runs, and names the operation on
 /// the request's span. A syntax error is left for async-graphql to report, with its
 /// position.
@@ -133,8 +168,19 @@ pub async fn execute(
         Ok(request) => request,
         Err((status, message)) => return error_response(status, "INVALID_INPUT", message),
     };
+    let known = state.documents.get(&request.query);
+    let fresh = known.is_none();
+    if let Some(document) = known {
+        request.set_parsed_query(document);
+    }
     if let Err(message) = check_query(&mut request) {
         return bad_request(&message);
+    }
+    if fresh {
+        let query = request.query.clone();
+        if let Ok(document) = request.parsed_query() {
+            state.documents.insert(query, document);
+        }
     }
     let request_id = headers
         .get(REQUEST_ID)

@@ -101,6 +101,8 @@ struct AppState {
     feed: feed::FeedConfig,
     /// Cancelled when the server shuts down (live connections are told and closed).
     stop: tokio_util::sync::CancellationToken,
+    /// Queries already parsed and within the limits, by their text.
+    documents: Arc<graphql::Documents>,
 }
 
 /// The application's router with every layer applied; its housekeeping runs in `tasks`.
@@ -114,6 +116,7 @@ pub fn router(schema: AppSchema, db: Db, config: &HttpConfig, tasks: &Tasks) -> 
         live_connections: Arc::new(tokio::sync::Semaphore::new(config.live.max_connections)),
         feed: config.feed.clone(),
         stop: tasks.stop_token(),
+        documents: Arc::new(graphql::Documents::default()),
     };
     let mut graphql_route = post(graphql::execute);
     let mut live_route = get(live::upgrade);

@@ -124,3 +124,29 @@ fn caps_vertices_before_building_anything() {
         .unwrap_err();
     assert_eq!(err.reason, Reason::TooManyParts);
 }
+
+#[test]
+fn the_stored_text_is_the_normalised_object_printed() {
+    let cases = [
+        json!({"type": "Point", "coordinates": [-2.2426, 53.4808]}),
+        json!({"type": "Point", "coordinates": [2, -0.1e-7, 40]}),
+        json!({"type": "MultiPoint", "coordinates": [[-2.1, 53.1], [-2.0, 53.0]]}),
+        json!({"type": "LineString", "coordinates": [[-2.35, 53.42], [-2.300_000_1, 53.45], [-2.24, 53.47]]}),
+        json!({"type": "MultiLineString", "coordinates": [[[0, 0], [1, 1]], [[2, 2], [3, 3.5]]]}),
+        json!({"type": "Polygon", "coordinates": [
+            [[0, 0], [0, 4], [4, 4], [4, 0], [0, 0]],
+            [[1, 1], [2, 1], [2, 2], [1, 2], [1, 1]]]}),
+        json!({"type": "MultiPolygon", "coordinates": [
+            [[[0, 0], [1, 0], [1, 1], [0, 0]]],
+            [[[5, 5], [6, 5], [6, 6], [5, 5]]]]}),
+    ];
+    for case in cases {
+        let g = ValidGeometry::parse(&case).unwrap();
+        assert_eq!(
+            g.to_geojson_string(),
+            g.to_geojson_value().to_string(),
+            "{case}"
+        );
+        assert_eq!(ValidGeometry::parse_str(&g.to_geojson_string()).unwrap(), g);
+    }
+}
