@@ -10,6 +10,7 @@ mod writer;
 
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde_json::Value;
+use tokio::sync::mpsc;
 
 pub use reader::{FeatureReceiver, features_of, read_features};
 
@@ -124,29 +125,65 @@ fn rejection(index: usize, feature: &Value, err: &AppError) -> Rejection {
     }
 }
 
+/// A feature read and mapped (with the name it is reported by), or the reason it was
+/// not.
+type Mapped = Result<(mapping::Prepared, Option<String>), Rejection>;
+
+/// Maps features on a blocking thread as they arrive, so reading, mapping and
+/// validating the next features runs beside the writing of the last ones.
+fn mapped(
+    mut features: FeatureReceiver,
+    options: &ImportOptions,
+) -> mpsc::Receiver<AppResult<Mapped>> {
+    let (tx, rx) = mpsc::channel(1024);
+    let options = options.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut index = 0;
+        while let Some(feature) = features.blocking_recv() {
+            let item = feature.map(|feature| {
+                mapping::prepare(&feature, &options)
+                    .map(|prepared| (prepared, mapping::feature_name(&feature)))
+                    .map_err(|e| rejection(index, &feature, &e))
+            });
+            let failed = item.is_err();
+            if tx.blocking_send(item).is_err() || failed {
+                return;
+            }
+            index += 1;
+        }
+    });
+    rx
+}
+
 /// Imports into an open transaction; the caller commits.
 pub async fn import_into(
     txn: &DatabaseTransaction,
-    mut features: FeatureReceiver,
+    features: FeatureReceiver,
     options: &ImportOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> AppResult<ImportReport> {
     options.check_categories(txn).await?;
     let mut writer = writer::Writer::new(txn).await?;
     let mut report = ImportReport::default();
-    while let Some(feature) = features.recv().await {
-        let feature = feature?;
+    let mut features = mapped(features, options);
+    while let Some(item) = features.recv().await {
         let index = report.total;
-        let accepted = mapping::prepare(&feature, options).and_then(|prepared| {
-            let ids = writer.category_ids(&prepared.content.categories)?;
-            Ok((prepared, ids))
+        let accepted = item?.and_then(|(prepared, name)| {
+            writer
+                .category_ids(&prepared.content.categories)
+                .map(|ids| (prepared, ids))
+                .map_err(|e| Rejection {
+                    index,
+                    name,
+                    reason: e.message(),
+                })
         });
         match accepted {
             Ok((prepared, ids)) => {
                 writer.add(prepared, ids, &mut report).await?;
                 report.imported += 1;
             }
-            Err(e) => report.rejected.push(rejection(index, &feature, &e)),
+            Err(rejected) => report.rejected.push(rejected),
         }
         report.total += 1;
         progress(report.total as u64);
