@@ -409,9 +409,16 @@ async fn a_page_costs_a_fixed_number_of_queries(backend: Backend) {
         edges { node { id name categories { slug parent { slug } } organization { name } } } } }";
     let mut counts = Vec::new();
     for first in [10, 100] {
-        let before = app.db.queries.load(Ordering::SeqCst);
-        let data = app.data(query, json!({"first": first})).await;
-        counts.push(app.db.queries.load(Ordering::SeqCst) - before);
+        // the change follower polls the log in the background on the same counter, so
+        // a poll may land inside one request: the fewest of three runs is the page's cost
+        let mut fewest = u64::MAX;
+        let mut data = Value::Null;
+        for _ in 0..3 {
+            let before = app.db.queries.load(Ordering::SeqCst);
+            data = app.data(query, json!({"first": first})).await;
+            fewest = fewest.min(app.db.queries.load(Ordering::SeqCst) - before);
+        }
+        counts.push(fewest);
         let edges = data["assetsInBBox"]["edges"].as_array().unwrap();
         assert_eq!(edges.len(), usize::try_from(first).unwrap());
         assert_eq!(
