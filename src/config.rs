@@ -57,7 +57,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Bring the database schema up to date, then exit.
     Migrate,
-    /// Import a GeoJSON FeatureCollection, all or nothing.
+    /// Import a GeoJSON FeatureCollection, a CSV file or an Open Referral UK feed, all
+    /// or nothing.
     Import(ImportArgs),
     /// Write every active asset as a GeoJSON FeatureCollection.
     Export(ExportArgs),
@@ -66,6 +67,37 @@ pub enum Command {
     /// Issue, list and revoke API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Load the ONS Postcode Directory, for searches from a postcode.
+    #[command(subcommand)]
+    Postcodes(PostcodesCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum PostcodesCommand {
+    /// Load (or update) postcodes from an ONSPD CSV file (columns pcds, doterm, lat,
+    /// long), skipping terminated postcodes and those without coordinates.
+    Import(PostcodesImportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PostcodesImportArgs {
+    /// The ONSPD CSV file (e.g. `Data/ONSPD_FEB_2026_UK.csv` from the download).
+    pub file: PathBuf,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// What an import reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// A GeoJSON FeatureCollection.
+    #[default]
+    Geojson,
+    /// A CSV file with a header: longitude and latitude columns, or a postcode column.
+    Csv,
+    /// An Open Referral UK feed: a JSON file, or the API's address.
+    Oruk,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -177,8 +209,30 @@ pub struct ServeArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
-    /// The GeoJSON file (a FeatureCollection, WGS84).
+    /// The file (GeoJSON FeatureCollection, WGS84; CSV; ORUK JSON), or for `--format
+    /// oruk` the feed's address (`https://council.example/api/v3`).
     pub file: PathBuf,
+    /// What the file is.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ImportFormat,
+    /// ORUK: a JSON file mapping the feed's taxonomy terms to kinds and categories.
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// ORUK: the name the feed's service ids are kept under, so that importing it again
+    /// (from a file or its address) updates instead of duplicating (default: the
+    /// address, or `oruk:file` for a file).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// CSV: the longitude column (default: longitude, lon, lng, long).
+    #[arg(long)]
+    pub lon_column: Option<String>,
+    /// CSV: the latitude column (default: latitude, lat).
+    #[arg(long)]
+    pub lat_column: Option<String>,
+    /// CSV: the postcode column (default: postcode, post_code, pcds), used for rows
+    /// without coordinates, through the postcode table (`assetmap postcodes import`).
+    #[arg(long)]
+    pub postcode_column: Option<String>,
     /// Kind of every feature (e.g. park, food bank as SERVICE); a `kind` property wins.
     #[arg(long)]
     pub kind: Option<String>,

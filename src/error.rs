@@ -20,6 +20,11 @@ pub enum AppError {
     },
     InvalidGeometry(GeometryError),
     NotFound(&'static str),
+    /// What an input field names does not exist (an unknown postcode, say).
+    NotFoundIn {
+        message: String,
+        field: &'static str,
+    },
     /// Optimistic concurrency: the caller's `expectedVersion` is not the stored one.
     Conflict {
         message: String,
@@ -60,7 +65,8 @@ impl AppError {
             | Self::Unauthenticated(message)
             | Self::Forbidden(message)
             | Self::CursorExpired(message)
-            | Self::RateLimited(message) => message.clone(),
+            | Self::RateLimited(message)
+            | Self::NotFoundIn { message, .. } => message.clone(),
             Self::InvalidGeometry(g) => g.to_string(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::Internal(_) => "internal error".to_owned(),
@@ -71,7 +77,7 @@ impl AppError {
         match self {
             Self::InvalidInput { .. } => "INVALID_INPUT",
             Self::InvalidGeometry(_) => "INVALID_GEOMETRY",
-            Self::NotFound(_) => "NOT_FOUND",
+            Self::NotFound(_) | Self::NotFoundIn { .. } => "NOT_FOUND",
             Self::Conflict { .. } => "CONFLICT",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
@@ -130,6 +136,11 @@ impl From<AppError> for async_graphql::Error {
                     if let Some(field) = field {
                         e.set("field", field);
                     }
+                }),
+            AppError::NotFoundIn { message, field } => async_graphql::Error::new(message)
+                .extend_with(|_, e| {
+                    e.set("code", code);
+                    e.set("field", field);
                 }),
             AppError::Conflict {
                 message,

@@ -14,6 +14,7 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Import(import)) => cli::import(&args.db, &import).await,
         Some(Command::Export(export)) => cli::export(&args.db, &export).await,
         Some(Command::Token(token)) => cli::token(&args.db, &token).await,
+        Some(Command::Postcodes(command)) => cli::postcodes(&args.db, &command).await,
         Some(Command::Schema) => {
             print!("{}", assetmap::graphql::sdl());
             Ok(())

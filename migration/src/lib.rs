@@ -18,6 +18,8 @@ mod m20261122_000007_shortlists;
 mod m20261128_000008_change_log;
 mod m20261129_000009_search_records;
 mod m20261129_000010_public_search_indexes;
+mod m20261130_000011_postcodes;
+mod m20261130_000012_asset_sources;
 
 pub struct Migrator;
 
@@ -35,6 +37,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000008_change_log::Migration),
             Box::new(m20261129_000009_search_records::Migration),
             Box::new(m20261129_000010_public_search_indexes::Migration),
+            Box::new(m20261130_000011_postcodes::Migration),
+            Box::new(m20261130_000012_asset_sources::Migration),
         ]
     }
 }

@@ -10,7 +10,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::app::{App, AppConfig, connect_and_migrate};
 use crate::auth::Role;
-use crate::config::{DbArgs, ExportArgs, ImportArgs, ServeArgs, TokenCommand};
+use crate::config::{
+    DbArgs, ExportArgs, ImportArgs, ImportFormat, PostcodesCommand, ServeArgs, TokenCommand,
+};
 use crate::domain::AssetKind;
 use crate::domain::kind::parse_kind;
 use crate::http::{FeedConfig, HttpConfig, LiveConfig};
@@ -115,10 +117,7 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
             })
         })
         .transpose()?;
-    let file = std::fs::File::open(&args.file)
-        .with_context(|| format!("opening {}", args.file.display()))?;
-    let size = file.metadata().map_or(0, |m| m.len());
-    let options = ImportOptions {
+    let mut options = ImportOptions {
         kind,
         categories: args.categories.clone(),
         name_property: args.name_property.clone(),
@@ -126,24 +125,43 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
         organization_property: args.organization_property.clone(),
         rules: Vec::new(),
         strict: args.strict,
+        source: None,
     };
     let db = connect_and_migrate(&db.database_url, 2).await?;
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {
-        ProgressBar::new(size)
+        ProgressBar::new(0)
     };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} importing [{bar:40}] {bytes}/{total_bytes} {msg} ({eta} left)",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    let features = service::import::read_features(bar.wrap_read(file));
+    let features = match args.format {
+        ImportFormat::Geojson | ImportFormat::Csv => {
+            let file = std::fs::File::open(&args.file)
+                .with_context(|| format!("opening {}", args.file.display()))?;
+            bar.set_length(file.metadata().map_or(0, |m| m.len()));
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} importing [{bar:40}] {bytes}/{total_bytes} {msg} ({eta} left)",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            let reader = bar.wrap_read(file);
+            if args.format == ImportFormat::Csv {
+                let columns = service::import::CsvColumns {
+                    lon: args.lon_column.clone(),
+                    lat: args.lat_column.clone(),
+                    postcode: args.postcode_column.clone(),
+                };
+                service::import::read_csv(&db, reader, columns)
+            } else {
+                service::import::read_features(reader)
+            }
+        }
+        ImportFormat::Oruk => oruk_features(&db, args, &mut options, &bar)?,
+    };
     let report = service::import::import_stream(&db, features, &options, &|n| {
-        if n % 1000 == 0 {
-            bar.set_message(format!("{n} features"));
+        if n % 100 == 0 {
+            bar.set_message(format!("{n} records"));
         }
     })
     .await
@@ -153,14 +171,122 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
     print_report(&report, args.strict)
 }
 
-/// The rejection report and the summary, on stderr.
+/// The features of an Open Referral feed (a file, or an API's address), with the
+/// options' source set so a second import of the feed updates what the first made.
+fn oruk_features(
+    db: &crate::db::Db,
+    args: &ImportArgs,
+    options: &mut ImportOptions,
+    bar: &ProgressBar,
+) -> anyhow::Result<service::import::FeatureReceiver> {
+    let mapping = match &args.mapping {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            service::import::TermMapping::parse(&text).map_err(|e| anyhow::anyhow!(e.message()))?
+        }
+        None => {
+            service::import::TermMapping::parse("{}").map_err(|e| anyhow::anyhow!(e.message()))?
+        }
+    };
+    let text = args.file.to_string_lossy();
+    let source = if text.starts_with("http://") || text.starts_with("https://") {
+        let mut url =
+            url::Url::parse(&text).with_context(|| format!("{text} is not an address"))?;
+        url.set_query(None);
+        options.source = Some(args.source.clone().unwrap_or_else(|| format!("oruk:{url}")));
+        service::import::FeedSource::Url(url)
+    } else {
+        let size = std::fs::metadata(&args.file)
+            .with_context(|| format!("opening {}", args.file.display()))?
+            .len();
+        if size > service::import::MAX_FEED_BYTES as u64 {
+            anyhow::bail!(
+                "{} is larger than 50 MB: not an Open Referral page",
+                args.file.display()
+            );
+        }
+        let bytes = std::fs::read(&args.file)
+            .with_context(|| format!("reading {}", args.file.display()))?;
+        options.source = Some(
+            args.source
+                .clone()
+                .unwrap_or_else(|| "oruk:file".to_owned()),
+        );
+        service::import::FeedSource::File(bytes)
+    };
+    options.organization_property = options
+        .organization_property
+        .take()
+        .or_else(|| Some("organization".to_owned()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} importing {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    Ok(service::import::read_oruk(db, source, mapping))
+}
+
+/// `assetmap postcodes import FILE`.
+pub async fn postcodes(db: &DbArgs, command: &PostcodesCommand) -> anyhow::Result<()> {
+    let PostcodesCommand::Import(args) = command;
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("opening {}", args.file.display()))?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    let db = connect_and_migrate(&db.database_url, 2).await?;
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(size)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} loading postcodes [{bar:40}] {bytes}/{total_bytes} {msg} ({eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let reader = bar.wrap_read(file);
+    let counter = bar.clone();
+    let report = service::postcodes::import(&db, reader, move |n| {
+        counter.set_message(format!("{n} rows"));
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("loading failed, nothing was loaded: {}", e.message()))?;
+    bar.finish_and_clear();
+    let mut err = std::io::stderr().lock();
+    for b in &report.broken {
+        writeln!(err, "line {}: {}", b.line, b.reason)?;
+    }
+    if report.broken_count > report.broken.len() as u64 {
+        writeln!(
+            err,
+            "... and {} more broken rows",
+            report.broken_count - report.broken.len() as u64
+        )?;
+    }
+    writeln!(
+        err,
+        "loaded {} postcodes from {} rows ({} terminated, {} without coordinates, {} broken)",
+        report.loaded,
+        report.rows,
+        report.terminated,
+        report.without_coordinates,
+        report.broken_count
+    )?;
+    Ok(())
+}
+
 fn print_report(report: &ImportReport, strict: bool) -> anyhow::Result<()> {
     let mut err = std::io::stderr().lock();
     for r in &report.rejected {
+        let at = r.line.map_or_else(
+            || format!("feature {}", r.index),
+            |line| format!("line {line}"),
+        );
         writeln!(
             err,
-            "rejected feature {}{}: {}",
-            r.index,
+            "rejected {at}{}: {}",
             r.name
                 .as_deref()
                 .map(|n| format!(" ({n})"))
@@ -183,6 +309,13 @@ fn print_report(report: &ImportReport, strict: bool) -> anyhow::Result<()> {
         report.rejected.len(),
         report.organizations_created
     )?;
+    if report.updated + report.unchanged > 0 {
+        writeln!(
+            err,
+            "of the feed's records seen before: {} updated, {} unchanged",
+            report.updated, report.unchanged
+        )?;
+    }
     Ok(())
 }
 

@@ -62,6 +62,28 @@ impl Accessibility {
         }
     }
 
+    /// What the feature means, in a sentence.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::StepFreeAccess => "Level or ramped entrance and routes inside: no steps.",
+            Self::AccessibleToilet => "A toilet for wheelchair users.",
+            Self::HearingLoop => "An induction loop for hearing aids.",
+            Self::QuietSpace => "A quiet room or space to step away to.",
+            Self::DementiaFriendly => {
+                "Staff trained and a setting adapted for people living with dementia."
+            }
+            Self::ChangingPlaces => {
+                "A Changing Places toilet: hoist, adult changing bench, room for two carers."
+            }
+            Self::Seating => "Somewhere to sit down, inside or along the route.",
+            Self::AccessibleParking => "Blue badge or accessible parking close by.",
+            Self::BslInterpretation => "British Sign Language interpretation available.",
+            Self::LargePrint => "Information in large print.",
+            Self::AssistanceDogsWelcome => "Assistance dogs welcome.",
+            Self::Lift => "A lift to every floor used.",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|f| f.name() == name)
     }

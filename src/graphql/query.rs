@@ -15,9 +15,7 @@ use super::trust::{
     self, ChangeStatus, PendingChange, PendingChangeConnection, PendingChangeEdge, Viewer,
 };
 use crate::db::Db;
-use crate::domain::{
-    AssetFilter, BBox, Buffer, LonLat, PageSize, Radius, SearchCursor, ValidGeometry,
-};
+use crate::domain::{AssetFilter, BBox, Buffer, PageSize, Radius, SearchCursor, ValidGeometry};
 use crate::error::AppError;
 use crate::service;
 use crate::service::changes::Position as ChangeCursor;
@@ -84,7 +82,7 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<AssetSearchConnection> {
-        let center = LonLat::new(near.lon, near.lat)?;
+        let center = near.locate(ctx.data::<Db>()?).await?;
         let radius = Radius::meters(radius_meters)?;
         let filter = AssetFilterInput::parse(filter)?;
         let shape = Shape::Near { center, radius };
@@ -234,7 +232,7 @@ impl QueryRoot {
         after: Option<String>,
     ) -> async_graphql::Result<AssetSearchConnection> {
         trust::principal(ctx).require_moderator()?;
-        let center = LonLat::new(near.lon, near.lat)?;
+        let center = near.locate(ctx.data::<Db>()?).await?;
         let radius = Radius::meters(radius_meters)?;
         let filter = AssetFilter::stale(older_than_days, service::now())?;
         let shape = Shape::Near { center, radius };

@@ -9,10 +9,11 @@ use chrono::{DateTime, Utc};
 use super::asset::{AccessibilityFeature, Asset, AssetKind};
 use super::loaders::{Cached, CategoriesByAsset};
 use super::page::{self, PageInfo, Position};
-use crate::domain::AssetFilter;
 use crate::domain::listing::Accessibility;
 use crate::domain::reasons::{self, Facts};
-use crate::error::AppResult;
+use crate::domain::{AssetFilter, LonLat};
+use crate::error::{AppError, AppResult};
+use crate::service::postcodes::{self, Postcode};
 use crate::service::search::{Asked, Page};
 use crate::spatial::Hit;
 
@@ -105,13 +106,40 @@ pub struct AssetSearchConnection {
     pub page_info: PageInfo,
 }
 
-/// A WGS84 position.
+/// A place to search from: a WGS84 position (`lon` and `lat`), or a UK postcode
+/// (`postcode`, however it is typed: `wn1 1xx`, `WN11XX`), one or the other. An
+/// unknown postcode is `NOT_FOUND`, a malformed one `INVALID_INPUT`, each with
+/// `extensions.field` naming `postcode`. Postcodes come from the ONS Postcode
+/// Directory the server has loaded (`assetmap postcodes import`).
 #[derive(InputObject)]
 pub struct LonLatInput {
     /// Longitude in degrees, -180 to 180.
-    pub lon: f64,
+    pub lon: Option<f64>,
     /// Latitude in degrees, -90 to 90.
-    pub lat: f64,
+    pub lat: Option<f64>,
+    /// A UK postcode, instead of `lon` and `lat`.
+    pub postcode: Option<String>,
+}
+
+impl LonLatInput {
+    /// Where this place is: the position given, or the postcode's centroid.
+    pub async fn locate(&self, db: &crate::db::Db) -> AppResult<LonLat> {
+        match (self.lon, self.lat, self.postcode.as_deref()) {
+            (Some(lon), Some(lat), None) => LonLat::new(lon, lat),
+            (None, None, Some(postcode)) => {
+                let postcode = Postcode::parse("postcode", postcode)?;
+                postcodes::locate(&db.read, "postcode", &postcode).await
+            }
+            (_, _, Some(_)) => Err(AppError::invalid(
+                "postcode",
+                "give either a postcode or lon and lat, not both",
+            )),
+            (None, _, None) => Err(AppError::invalid("lon", "give lon and lat, or a postcode")),
+            (Some(_), None, None) => {
+                Err(AppError::invalid("lat", "give lon and lat, or a postcode"))
+            }
+        }
+    }
 }
 
 /// A longitude/latitude box, WGS84 degrees. It may not cross the antimeridian and may

@@ -41,6 +41,22 @@ pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response
     response
 }
 
+/// An error response naming the input field (a query parameter) at fault.
+pub fn field_error_response(
+    status: StatusCode,
+    code: &str,
+    field: &str,
+    message: &str,
+) -> Response<Body> {
+    let body =
+        json!({"errors": [{"message": message, "extensions": {"code": code, "field": field}}]});
+    let mut response = (status, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 fn code_for(status: StatusCode) -> (&'static str, &'static str) {
     match status {
         StatusCode::NOT_FOUND => ("NOT_FOUND", "no such endpoint: the API is POST /graphql"),

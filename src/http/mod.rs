@@ -3,6 +3,7 @@
 //! - `POST /graphql`: GraphQL, `application/json` only, one operation per request
 //! - `GET /graphql/ws`: subscriptions over `graphql-transport-ws` (`live`)
 //! - `GET /feeds/assets`: the change log as an RPDE feed (`feed`)
+//! - `GET /oruk/...`: the directory as an Open Referral UK 3.0 API (`oruk`)
 //! - `GET /` and `GET /graphql`: GraphiQL (never executes anything)
 //! - `GET /health` (liveness), `GET /ready` (database reachable, migrations current),
 //!   `GET /metrics` (Prometheus text format)
@@ -17,6 +18,7 @@ mod feed;
 mod graphql;
 mod live;
 mod ops;
+mod oruk;
 mod serve;
 
 use std::net::SocketAddr;
@@ -121,12 +123,23 @@ pub fn router(schema: AppSchema, db: Db, config: &HttpConfig, tasks: &Tasks) -> 
     let mut graphql_route = post(graphql::execute);
     let mut live_route = get(live::upgrade);
     let mut feed_route = get(feed::assets);
+    // the API stub answers with and without its trailing slash
+    let mut oruk_routes = Router::new()
+        .nest("/oruk", oruk::routes())
+        .route("/oruk/", get(oruk::root));
     if config.rate_limit_per_second > 0 {
         let limiter = rate_limit(config, tasks);
         graphql_route = graphql_route.layer(limiter.clone());
         live_route = live_route.layer(limiter.clone());
-        feed_route = feed_route.layer(limiter);
+        feed_route = feed_route.layer(limiter.clone());
+        oruk_routes = oruk_routes.layer(limiter);
     }
+    // open data: any site may read the directory
+    let oruk_routes = oruk_routes.layer(
+        CorsLayer::new()
+            .allow_origin(tower_http::cors::Any)
+            .allow_methods([Method::GET]),
+    );
     // open data: any site may read the feed
     let feed_route = feed_route.layer(
         CorsLayer::new()
@@ -137,6 +150,7 @@ pub fn router(schema: AppSchema, db: Db, config: &HttpConfig, tasks: &Tasks) -> 
         .route("/graphql", graphql_route.get(graphql::graphiql))
         .route("/graphql/ws", live_route)
         .route("/feeds/assets", feed_route)
+        .merge(oruk_routes)
         .route("/", get(graphql::graphiql))
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))

@@ -9,7 +9,10 @@
 //!   RPDE feed and the live subscriptions (`changes::hub`)
 //! - `search`: nearby, viewport and corridor searches, paged
 //! - `organizations`, `categories`: the groups that run assets and the taxonomy
-//! - `import`, `export`: GeoJSON in (all or nothing) and out
+//! - `import`, `export`: GeoJSON, CSV and Open Referral UK in (all or nothing), GeoJSON
+//!   out
+//! - `oruk`: the directory as Open Referral UK 3.0, for the `/oruk` API
+//! - `postcodes`: the ONS Postcode Directory, for searches from a postcode
 //! - `demo`: the Greater Manchester demo map, loaded once
 //! - `tokens`: API tokens, issued and revoked from the CLI, checked on each request
 //! - `moderation`: pending changes, approved or rejected by moderators
@@ -25,6 +28,8 @@ pub mod idempotency;
 pub mod import;
 pub mod moderation;
 pub mod organizations;
+pub mod oruk;
+pub mod postcodes;
 pub mod search;
 pub mod shortlists;
 pub mod tokens;

@@ -21,6 +21,8 @@ mod helpers;
 mod hostile;
 mod link_worker;
 mod live;
+mod oruk;
+mod postcodes;
 mod replicas;
 mod search;
 mod trust;

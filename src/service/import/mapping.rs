@@ -35,6 +35,9 @@ const PLACEHOLDERS: &[&str] = &["n/a", "na", "none", "-", "not known", "unknown"
 pub struct Prepared {
     pub content: AssetContent,
     pub organization: Option<String>,
+    /// The feed's own id of the record (an Open Referral service's id), so that a
+    /// second import of the feed updates the asset instead of adding another.
+    pub source_id: Option<String>,
 }
 
 /// The first of these properties that holds real text.
@@ -62,9 +65,11 @@ fn geometry(feature: &Value) -> AppResult<ValidGeometry> {
         return Err(AppError::invalid("feature", "not a GeoJSON Feature"));
     }
     match feature.get("geometry") {
-        None | Some(Value::Null) => {
-            Err(AppError::invalid("geometry", "the feature has no geometry"))
-        }
+        None | Some(Value::Null) => match feature.get("unplaced").and_then(Value::as_str) {
+            // a CSV row the reader could not place, with the reason
+            Some(reason) => Err(AppError::invalid("postcode", reason)),
+            None => Err(AppError::invalid("geometry", "the feature has no geometry")),
+        },
         Some(g) => Ok(ValidGeometry::parse(g)?),
     }
 }
@@ -169,6 +174,15 @@ pub fn prepare(feature: &Value, options: &ImportOptions) -> AppResult<Prepared> 
         .as_deref()
         .and_then(|p| text_property(props, &[p]))
         .map(str::to_owned);
+    // an Open Referral service's status: anything but active is not listed (other
+    // files' `status` properties mean other things and are left alone)
+    let status = match (
+        feature.get("source_id"),
+        props.get("status").and_then(Value::as_str),
+    ) {
+        (Some(_), Some(s)) if !s.trim().eq_ignore_ascii_case("active") => AssetStatus::Archived,
+        _ => AssetStatus::Active,
+    };
     let content = AssetContent {
         kind,
         name,
@@ -177,13 +191,17 @@ pub fn prepare(feature: &Value, options: &ImportOptions) -> AppResult<Prepared> 
         organization_id: None,
         contact: contact(props)?,
         categories,
-        status: AssetStatus::Active,
+        status,
         details: details(props),
     };
     content.check()?;
     Ok(Prepared {
         content,
         organization,
+        source_id: feature
+            .get("source_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     })
 }
 

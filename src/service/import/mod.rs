@@ -1,10 +1,15 @@
-//! GeoJSON FeatureCollections in: each feature is mapped (`mapping`: name, kind,
+//! GeoJSON FeatureCollections, CSV files and Open Referral UK feeds in: each record
+//! becomes a GeoJSON Feature (`reader`; `delimited` for CSV, placed by coordinates or
+//! postcode; `oruk` for a council's feed), is mapped (`mapping`: name, kind,
 //! categories, contact details from the common property names), validated by the same
 //! gates as the API, and either imported or reported with its reason. Features are read
-//! one at a time (`reader`) and written in batches (`writer`), all in one transaction: a
-//! failed import leaves nothing behind.
+//! one at a time and written in batches (`writer`), all in one transaction: a failed
+//! import leaves nothing behind. Records a feed identifies (`source_id`) update the
+//! asset an earlier import of that feed made.
 
+mod delimited;
 mod mapping;
+mod oruk;
 mod reader;
 mod writer;
 
@@ -12,6 +17,8 @@ use sea_orm::{DatabaseTransaction, TransactionTrait};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
+pub use delimited::{CsvColumns, read_csv};
+pub use oruk::{FeedSource, MAX_BYTES as MAX_FEED_BYTES, TermMapping, read_oruk};
 pub use reader::{FeatureReceiver, features_of, read_features};
 
 use super::{asset_version, categories};
@@ -46,6 +53,9 @@ pub struct ImportOptions {
     pub rules: Vec<Rule>,
     /// Refuse the whole file if any feature is rejected.
     pub strict: bool,
+    /// The feed the features come from (`oruk:<url or file>`): features with a
+    /// `source_id` update the assets an earlier import of this feed made.
+    pub source: Option<String>,
 }
 
 impl ImportOptions {
@@ -66,6 +76,8 @@ impl ImportOptions {
 pub struct Rejection {
     /// The feature's position in the collection, from 0.
     pub index: usize,
+    /// The line of a CSV file the row starts on.
+    pub line: Option<u64>,
     pub name: Option<String>,
     pub reason: String,
 }
@@ -73,7 +85,12 @@ pub struct Rejection {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImportReport {
     pub total: usize,
+    /// Assets added or changed.
     pub imported: usize,
+    /// Of those, assets an earlier import of the same feed made, changed.
+    pub updated: usize,
+    /// Records of the feed that match their asset already.
+    pub unchanged: usize,
     pub organizations_created: usize,
     pub rejected: Vec<Rejection>,
 }
@@ -103,6 +120,8 @@ pub async fn import_stream(
         txn.rollback().await?;
         return Ok(ImportReport {
             imported: 0,
+            updated: 0,
+            unchanged: 0,
             organizations_created: 0,
             ..report
         });
@@ -117,6 +136,7 @@ pub async fn import_stream(
 fn rejection(index: usize, feature: &Value, err: &AppError) -> Rejection {
     Rejection {
         index,
+        line: feature.get("line").and_then(Value::as_u64),
         name: mapping::feature_name(feature),
         reason: match err {
             AppError::InvalidGeometry(g) => format!("{} ({})", g, g.reason.as_str()),
@@ -125,9 +145,9 @@ fn rejection(index: usize, feature: &Value, err: &AppError) -> Rejection {
     }
 }
 
-/// A feature read and mapped (with the name it is reported by), or the reason it was
-/// not.
-type Mapped = Result<(mapping::Prepared, Option<String>), Rejection>;
+/// A feature read and mapped (with the name and line it is reported by), or the reason
+/// it was not.
+type Mapped = Result<(mapping::Prepared, Option<String>, Option<u64>), Rejection>;
 
 /// Maps features on a blocking thread as they arrive, so reading, mapping and
 /// validating the next features runs beside the writing of the last ones.
@@ -142,7 +162,10 @@ fn mapped(
         while let Some(feature) = features.blocking_recv() {
             let item = feature.map(|feature| {
                 mapping::prepare(&feature, &options)
-                    .map(|prepared| (prepared, mapping::feature_name(&feature)))
+                    .map(|prepared| {
+                        let line = feature.get("line").and_then(Value::as_u64);
+                        (prepared, mapping::feature_name(&feature), line)
+                    })
                     .map_err(|e| rejection(index, &feature, &e))
             });
             let failed = item.is_err();
@@ -163,25 +186,39 @@ pub async fn import_into(
     progress: &(dyn Fn(u64) + Sync),
 ) -> AppResult<ImportReport> {
     options.check_categories(txn).await?;
-    let mut writer = writer::Writer::new(txn).await?;
+    let mut writer = writer::Writer::new(txn, options.source.clone()).await?;
     let mut report = ImportReport::default();
     let mut features = mapped(features, options);
     while let Some(item) = features.recv().await {
         let index = report.total;
-        let accepted = item?.and_then(|(prepared, name)| {
+        let accepted = item?.and_then(|(prepared, name, line)| {
             writer
                 .category_ids(&prepared.content.categories)
-                .map(|ids| (prepared, ids))
+                .map(|ids| (prepared, ids, name.clone(), line))
                 .map_err(|e| Rejection {
                     index,
+                    line,
                     name,
                     reason: e.message(),
                 })
         });
         match accepted {
-            Ok((prepared, ids)) => {
-                writer.add(prepared, ids, &mut report).await?;
-                report.imported += 1;
+            Ok((prepared, ids, name, line)) => {
+                if let Err(e) = writer.add(prepared, ids, &mut report).await {
+                    match e {
+                        // a record the feed lists twice, or whose asset is in no state to
+                        // change: reported, the rest goes on
+                        AppError::InvalidInput { .. } | AppError::Conflict { .. } => {
+                            report.rejected.push(Rejection {
+                                index,
+                                line,
+                                name,
+                                reason: e.message(),
+                            });
+                        }
+                        other => return Err(other),
+                    }
+                }
             }
             Err(rejected) => report.rejected.push(rejected),
         }
