@@ -8,16 +8,20 @@
 For each size it generates a deterministic synthetic region around Greater Manchester's
 town centres (70% points, 20% polygons, 10% lines, 12 categories), loads it with
 `assetmap import` (the product's own import path), starts the release server and drives it
-over HTTP with wrk (16 connections) for nearbyAssets (1 km, one category, first 20),
-assetsInBBox (about 1 km square, first 100) and assetsIntersecting (a 500 m hexagon). It
-reports requests per second, p50/p99 latency and the server's peak RSS, runs the same
-nearby search as plain SQL with pgbench on the same PostGIS data (ST_DWithin on geography
-with a GiST index, ORDER BY ST_Distance LIMIT 20) as the floor, prints our rate as a
-ratio of it, and at 100k compares the two backends' nearby answers. Then the live run: N
+over HTTP with wrk for a link worker's nearbyAssets (1 km, kinds [COMMUNITY_GROUP],
+first 20, distanceMeters and id/name/kind), a map viewport assetsInBBox (about 1 km
+square, first 100, with geometry) and a corridor assetsIntersecting (a 500 m hexagon):
+once with 16 connections (requests per second, p50/p99) and once with a single
+connection (p50, the latency of one search). Beside them it runs `{ __typename }` the
+same two ways: the GraphQL and HTTP layer's own ceiling on this machine. It reports the
+server's start-up time to ready and its peak RSS, runs the same nearby search as plain
+SQL with pgbench on the same PostGIS data (ST_DWithin on geography with a GiST index,
+ORDER BY ST_Distance LIMIT 20) as the floor, prints our rate as a ratio of the floor and
+of the ceiling, and at 100k compares the two backends' nearby answers. Then the live run: N
 subscribers (100, 1000) on one PostGIS replica while writes go through another, reporting
 each write's delivery latency (p50/p99) and the replica's memory per subscriber.
 
-The server runs with RUST_LOG=warn and MALLOC_ARENA_MAX=2, as the README recommends.
+The server runs with its default settings and RUST_LOG=warn.
 Needs PostgreSQL with PostGIS running (scripts/test sets both up), wrk and pgbench
 (installed from Debian's packages if missing). Only talks to 127.0.0.1. Results go to
 target/bench/report.json as well.
@@ -136,16 +140,19 @@ def hexagon(lon, lat, radius=250.0):
     return {"type": "Polygon", "coordinates": [ring + [ring[0]]]}
 
 
-NEARBY = "query Nearby($lon: Float!, $lat: Float!, $c: String!) { nearbyAssets(near: {lon: $lon, lat: $lat}, radiusMeters: 1000, filter: {categories: [$c]}, first: 20) { edges { distanceMeters node { id name kind } } } }"
+NEARBY = "query Nearby($lon: Float!, $lat: Float!) { nearbyAssets(near: {lon: $lon, lat: $lat}, radiusMeters: 1000, filter: {kinds: [COMMUNITY_GROUP]}, first: 20) { edges { distanceMeters node { id name kind } } } }"
+CEILING = "{ __typename }"
 BBOX = "query Viewport($b: BBoxInput!) { assetsInBBox(bbox: $b, first: 100) { edges { node { id name kind geometry } } } }"
 AROUND = "query Around($g: GeoJSON!) { assetsIntersecting(geometry: $g, first: 20) { edges { distanceMeters node { id name } } } }"
 
 
 def bodies(kind, points):
     out = []
-    for lon, lat, cat in points:
-        if kind == "nearby":
-            out.append({"query": NEARBY, "variables": {"lon": lon, "lat": lat, "c": cat}})
+    for lon, lat, _ in points:
+        if kind == "ceiling":
+            out.append({"query": CEILING})
+        elif kind == "nearby":
+            out.append({"query": NEARBY, "variables": {"lon": lon, "lat": lat}})
         elif kind == "bbox":
             dx, dy = 500 / M_LON, 500 / M_LAT
             out.append({"query": BBOX, "variables": {"b": {"minLon": lon - dx, "minLat": lat - dy, "maxLon": lon + dx, "maxLat": lat + dy}}})
@@ -176,18 +183,19 @@ class Server:
     def __init__(self, url, label):
         self.port = free_port()
         self.log = open(os.path.join(OUT, f"{label}-server.log"), "w")
-        # as the README recommends for servers: glibc's per-thread arenas otherwise keep
-        # tens of megabytes of freed memory
-        env = dict(os.environ, RUST_LOG="warn", MALLOC_ARENA_MAX="2")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+        env["RUST_LOG"] = "warn"
+        started = time.time()
         self.proc = subprocess.Popen([BINARY, "--database-url", url, "--bind", f"127.0.0.1:{self.port}",
                                       "--demo-data", "false", "--rate-limit-per-second", "0"],
                                      stdout=self.log, stderr=self.log, env=env)
-        for _ in range(600):
+        for _ in range(6000):
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{self.port}/ready", timeout=1)
+                self.ready_s = round(time.time() - started, 2)
                 return
             except OSError:
-                time.sleep(0.1)
+                time.sleep(0.01)
         raise RuntimeError("server did not start")
 
     def peak_rss_mb(self):
@@ -227,10 +235,14 @@ def wrk(port, kind, points, duration, connections):
         if r.get("errors"):
             raise RuntimeError(f"{kind} answered with errors: {r['errors'][:1]}")
     env = dict(os.environ, BODIES=body_file)
-    cmd = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency",
-           "-s", os.path.join(ROOT, "scripts", "bench", "wrk.lua"), f"http://127.0.0.1:{port}"]
-    subprocess.run(cmd[:7] + ["-d", "2s"] + cmd[9:], env=env, capture_output=True, text=True)  # warm-up
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    threads = "1" if connections == 1 else "2"
+
+    def command(seconds):
+        return ["wrk", "-t", threads, "-c", str(connections), "-d", f"{seconds}s", "--latency",
+                "-s", os.path.join(ROOT, "scripts", "bench", "wrk.lua"), f"http://127.0.0.1:{port}"]
+
+    subprocess.run(command(2), env=env, capture_output=True, text=True)  # warm-up
+    out = subprocess.run(command(duration), env=env, capture_output=True, text=True, check=True).stdout
     line = next(l for l in out.splitlines() if l.startswith("WRK_JSON "))
     s = json.loads(line[len("WRK_JSON "):])
     return {"rps": round(s["requests"] / (s["duration_us"] / 1e6), 1), "p50_ms": s["p50_us"] / 1000,
@@ -244,11 +256,10 @@ def pgbench_floor(db_url, points, duration, connections):
     script = os.path.join(OUT, "floor.sql")
     with open(script, "w") as f:
         f.write(f"\\set i random(0, {len(points) - 1})\n")
-        f.write("SELECT a.id, ST_Distance(geography(a.geom), q.g) AS d\n"
+        f.write("SELECT a.id, a.name, a.kind, ST_Distance(geography(a.geom), q.g) AS d\n"
                 "FROM assets a, (SELECT geography(ST_SetSRID(ST_MakePoint(lon, lat), 4326)) AS g, cat FROM bench_points WHERE i = :i) q\n"
                 "WHERE ST_DWithin(geography(a.geom), q.g, 1000)\n"
-                "  AND EXISTS (SELECT 1 FROM asset_categories ac JOIN categories c ON c.id = ac.category_id\n"
-                "              WHERE ac.asset_id = a.id AND c.slug = q.cat)\n"
+                "  AND a.kind = 'COMMUNITY_GROUP' AND a.status = 'active' AND a.moderation = 'approved'\n"
                 "ORDER BY ST_Distance(geography(a.geom), q.g) LIMIT 20;\n")
     out = subprocess.run(["pgbench", "-n", "-c", str(connections), "-j", "2", "-T", str(duration), "-f", script, db_url],
                          capture_output=True, text=True, check=True).stdout
@@ -363,9 +374,11 @@ def main():
             run = {"backend": backend, "size": size, "import_s": round(seconds, 2),
                    "import_per_s": round(size / seconds), "import_report": imp.stderr.strip().splitlines()[-1]}
             server = Server(url, f"{backend}-{size}")
-            for kind in ("nearby", "bbox", "intersecting"):
+            run["ready_s"] = server.ready_s
+            for kind in ("ceiling", "nearby", "bbox", "intersecting"):
                 log(f"{backend} {size}: {kind}")
                 run[kind] = wrk(server.port, kind, points, args.duration, args.connections)
+                run[kind]["single"] = wrk(server.port, kind, points, args.duration, 1)
             run["peak_rss_mb"] = server.peak_rss_mb()
             if backend == "postgres":
                 log(f"postgres {size}: pgbench floor")
@@ -382,15 +395,26 @@ def main():
             for server, _ in servers.values():
                 server.stop()
     floors = {r["size"]: r["floor"]["rps"] for r in report["runs"] if "floor" in r}
-    print("\nsize      backend   import/s  nearby rps  p50 ms  p99 ms  ratio  bbox rps  p99 ms  around rps  p99 ms  RSS MB")
+    print(f"\n{args.connections} connections (req/s, p50/p99 ms) and one connection (p50 ms)")
+    print("size     backend   import s  ready s  ceiling rps  1c p50 | nearby rps  p50/p99     1c p50  x floor  x ceiling"
+          " | viewport rps  p99     1c p50 | corridor rps  p99     1c p50 | RSS MB")
     for r in report["runs"]:
         floor = floors.get(r["size"])
-        ratio = f"{r['nearby']['rps'] / floor:5.2f}" if floor else "  -  "
-        print(f"{r['size']:<9} {r['backend']:<9} {r['import_per_s']:>8} {r['nearby']['rps']:>11} {r['nearby']['p50_ms']:>7.2f} "
-              f"{r['nearby']['p99_ms']:>7.2f} {ratio:>6} {r['bbox']['rps']:>9} {r['bbox']['p99_ms']:>7.2f} "
-              f"{r['intersecting']['rps']:>11} {r['intersecting']['p99_ms']:>7.2f} {r['peak_rss_mb']:>7}")
+        c, n, b, i = r["ceiling"], r["nearby"], r["bbox"], r["intersecting"]
+        x_floor = f"{n['rps'] / floor:7.1f}" if floor else "      -"
+        print(f"{r['size']:<8} {r['backend']:<9} {r['import_s']:>8} {r['ready_s']:>8} {c['rps']:>12} {c['single']['p50_ms']:>7.3f} |"
+              f" {n['rps']:>10} {n['p50_ms']:>6.2f}/{n['p99_ms']:<6.2f} {n['single']['p50_ms']:>6.3f} {x_floor} {n['rps'] / c['rps']:>9.2f} |"
+              f" {b['rps']:>12} {b['p99_ms']:>6.1f} {b['single']['p50_ms']:>8.3f} |"
+              f" {i['rps']:>12} {i['p99_ms']:>6.1f} {i['single']['p50_ms']:>8.3f} | {r['peak_rss_mb']:>6}")
     for size, floor in floors.items():
-        print(f"floor {size}: pgbench {floor} tps (ST_DWithin geography + GiST, ORDER BY ST_Distance LIMIT 20)")
+        print(f"floor {size}: pgbench {floor} tps (the nearby search as SQL: ST_DWithin geography + GiST, kind, ORDER BY ST_Distance LIMIT 20)")
+    by = {(r["backend"], r["size"]): r for r in report["runs"]}
+    for backend in args.backends.split(","):
+        small, large = by.get((backend, 100_000)), by.get((backend, 1_000_000))
+        if small and large:
+            ratios = {k: round(large[k]["single"]["p50_ms"] / small[k]["single"]["p50_ms"], 2)
+                      for k in ("nearby", "bbox", "intersecting")}
+            print(f"{backend}: 1M p50 / 100k p50 (one connection): {ratios}")
     if "agreement_100k" in report:
         print(f"agreement at 100k: {report['agreement_100k']}")
     if args.subscriptions != "none" and "postgres" in args.backends:
