@@ -125,13 +125,35 @@ fn compact(value: Value) -> Value {
     }
 }
 
+/// A website as the profile wants it, an absolute URI: kept if it is one, given
+/// `http://` if it lacks only that (`www.wigan.gov.uk`), left out if it is not an
+/// address at all (`www.a.gov.uk & www.b.com`).
+pub fn web_address(text: Option<&str>) -> Option<String> {
+    let text = text?.trim();
+    if text.is_empty() || text.chars().any(char::is_whitespace) {
+        return None;
+    }
+    let usable = |u: &url::Url| {
+        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| h.contains('.'))
+    };
+    match url::Url::parse(text) {
+        Ok(u) if usable(&u) => Some(text.to_owned()),
+        // another scheme (mailto:, javascript:): not a website
+        Ok(_) => None,
+        Err(_) => url::Url::parse(&format!("http://{text}"))
+            .ok()
+            .filter(usable)
+            .map(|u| u.to_string()),
+    }
+}
+
 fn organization(org: &organization::Model) -> Value {
     compact(json!({
         "id": org.id.to_string(),
         "name": org.name,
         "description": org.description.clone().unwrap_or_default(),
         "email": org.email,
-        "website": org.website,
+        "website": web_address(org.website.as_deref()),
     }))
 }
 
@@ -169,7 +191,7 @@ impl Parts<'_> {
             "organization_id": a.organization_id.map(|o| o.to_string()),
             "name": a.name,
             "description": a.description,
-            "url": a.website,
+            "url": web_address(a.website.as_deref()),
             "email": a.email,
             "status": self.status(),
             "fees": a.cost_note,
@@ -358,5 +380,32 @@ impl Parts<'_> {
         let mut sal = self.service_at_location_fields();
         sal["service"] = self.service();
         sal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn websites_become_absolute_uris_or_nothing() {
+        let cases = [
+            (
+                "https://walkers.example/groups",
+                Some("https://walkers.example/groups"),
+            ),
+            ("www.wigan.gov.uk", Some("http://www.wigan.gov.uk/")),
+            (
+                "www.bury.gov.uk/parks",
+                Some("http://www.bury.gov.uk/parks"),
+            ),
+            ("www.manchester.gov.uk & www.foppc.com", None),
+            ("mailto:someone@example.org", None),
+            ("not a website", None),
+            ("localhost", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(web_address(Some(text)).as_deref(), expected, "{text}");
+        }
     }
 }
