@@ -215,7 +215,10 @@ pub struct ImportArgs {
     /// What the file is.
     #[arg(long, value_enum, default_value_t)]
     pub format: ImportFormat,
-    /// ORUK: a JSON file mapping the feed's taxonomy terms to kinds and categories.
+    /// A JSON mapping file: for GeoJSON and CSV, how the publisher's properties become
+    /// an asset (name, kind, categories, weekday hours, accessibility, cost; see
+    /// `data/gm/mappings/`); for ORUK, the feed's taxonomy terms to kinds and
+    /// categories.
     #[arg(long)]
     pub mapping: Option<PathBuf>,
     /// ORUK: the name the feed's service ids are kept under, so that importing it again

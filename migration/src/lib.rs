@@ -20,6 +20,7 @@ mod m20261129_000009_search_records;
 mod m20261129_000010_public_search_indexes;
 mod m20261130_000011_postcodes;
 mod m20261130_000012_asset_sources;
+mod m20261130_000013_health_categories;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_public_search_indexes::Migration),
             Box::new(m20261130_000011_postcodes::Migration),
             Box::new(m20261130_000012_asset_sources::Migration),
+            Box::new(m20261130_000013_health_categories::Migration),
         ]
     }
 }

@@ -117,16 +117,20 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
             })
         })
         .transpose()?;
-    let mut options = ImportOptions {
-        kind,
-        categories: args.categories.clone(),
-        name_property: args.name_property.clone(),
-        fallback_name_property: args.fallback_name_property.clone(),
-        organization_property: args.organization_property.clone(),
-        rules: Vec::new(),
-        strict: args.strict,
-        source: None,
-    };
+    let mut options = source_mapping(args)?;
+    // the command line's own flags add to (or override) the mapping file's
+    options.kind = kind.or(options.kind);
+    options.categories.extend(args.categories.iter().cloned());
+    options.name_property = args.name_property.clone().or(options.name_property);
+    options.fallback_name_property = args
+        .fallback_name_property
+        .clone()
+        .or(options.fallback_name_property);
+    options.organization_property = args
+        .organization_property
+        .clone()
+        .or(options.organization_property);
+    options.strict = args.strict;
     let db = connect_and_migrate(&db.database_url, 2).await?;
     let bar = if args.quiet {
         ProgressBar::hidden()
@@ -169,6 +173,22 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
 
     print_report(&report, args.strict)
+}
+
+/// A GeoJSON or CSV import's options from its `--mapping` file, if it has one (an
+/// Open Referral import's mapping is read with the feed).
+fn source_mapping(args: &ImportArgs) -> anyhow::Result<ImportOptions> {
+    let (Some(path), ImportFormat::Geojson | ImportFormat::Csv) = (&args.mapping, args.format)
+    else {
+        return Ok(ImportOptions::default());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mapping = service::import::SourceMapping::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+    let (mut options, reshape) = mapping.into_options();
+    options.reshape = Some(std::sync::Arc::new(reshape));
+    Ok(options)
 }
 
 /// The features of an Open Referral feed (a file, or an API's address), with the

@@ -224,7 +224,10 @@ async fn migrate_then_demo_map_loads_once(backend: Backend) {
     assert!(out.status.success(), "{}", stderr(&out));
     let app = TestApp::spawn_with(backend, database, true).await;
     let loaded = app.count_assets().await;
-    assert_eq!(loaded, 995, "every feature of the six demo files");
+    assert_eq!(
+        loaded, 1858,
+        "every feature of the eight demo files but the 82 sports facilities for private use"
+    );
     // a library in Bolton, found near its own postcode's neighbourhood
     let near = app
         .data(
@@ -345,7 +348,62 @@ async fn a_file_cut_short_imports_nothing(backend: Backend) {
     assert_eq!(app.count_assets().await, 0);
 }
 
+/// A council's own columns through a mapping file: the NHS pharmacies' weekday columns
+/// become opening hours; a mapping that names what we do not have writes nothing.
+async fn a_mapping_file_maps_a_publishers_columns(backend: Backend) {
+    let database = fresh_database(backend).await;
+    let file = repo_file("data/gm/gm_pharmacies.geojson");
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"kind": "SERVICE", "weekly_hours": {"Monday": "opening_hours_monday"}}"#,
+    )
+    .unwrap();
+    let out = assetmap(
+        &[
+            "import",
+            &file,
+            "--quiet",
+            "--mapping",
+            bad.to_str().unwrap(),
+        ],
+        &database.url,
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("\"Monday\" is not a day"),
+        "{}",
+        stderr(&out)
+    );
+    let mapping = repo_file("data/gm/mappings/gm_pharmacies.json");
+    let out = assetmap(
+        &["import", &file, "--quiet", "--mapping", &mapping],
+        &database.url,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("imported 631 of 631 features"),
+        "{}",
+        stderr(&out)
+    );
+    let app = TestApp::spawn_with(backend, database, false).await;
+    let data = app
+        .data(
+            "{ nearbyAssets(near: {lon: -2.394879, lat: 53.570812}, radiusMeters: 50, filter: {categories: [\"pharmacies\"]}) { edges { node { name openingHours } } } }",
+            json!({}),
+        )
+        .await;
+    let first = &data["nearbyAssets"]["edges"][0]["node"];
+    assert_eq!(first["name"], "A1 Pharmacy", "{data}");
+    assert_eq!(
+        first["openingHours"], "Mo-Fr 08:30-13:00,14:00-17:30; Sa 09:00-12:30",
+        "{data}"
+    );
+}
+
 on_both_backends!(
+    a_mapping_file_maps_a_publishers_columns,
     a_file_cut_short_imports_nothing,
     import_maps_properties_reports_rejections_and_is_all_or_nothing,
     import_and_export_real_open_data,

@@ -23,6 +23,7 @@ mod link_worker;
 mod live;
 mod oruk;
 mod postcodes;
+mod readme;
 mod replicas;
 mod search;
 mod trust;

@@ -11,6 +11,7 @@ mod delimited;
 mod mapping;
 mod oruk;
 mod reader;
+mod source;
 mod writer;
 
 use sea_orm::{DatabaseTransaction, TransactionTrait};
@@ -20,6 +21,7 @@ use tokio::sync::mpsc;
 pub use delimited::{CsvColumns, read_csv};
 pub use oruk::{FeedSource, MAX_BYTES as MAX_FEED_BYTES, TermMapping, read_oruk};
 pub use reader::{FeatureReceiver, features_of, read_features};
+pub use source::{Reshape, SourceMapping};
 
 use super::{asset_version, categories};
 use crate::db::Db;
@@ -56,6 +58,9 @@ pub struct ImportOptions {
     /// The feed the features come from (`oruk:<url or file>`): features with a
     /// `source_id` update the assets an earlier import of this feed made.
     pub source: Option<String>,
+    /// A source mapping's rewriting of each record's properties (weekday hours,
+    /// accessibility columns ...), done before the mapping reads them.
+    pub reshape: Option<std::sync::Arc<Reshape>>,
 }
 
 impl ImportOptions {
@@ -160,7 +165,19 @@ fn mapped(
     tokio::task::spawn_blocking(move || {
         let mut index = 0;
         while let Some(feature) = features.blocking_recv() {
-            let item = feature.map(|feature| {
+            let item = feature.map(|mut feature| {
+                let reshaped = options
+                    .reshape
+                    .as_ref()
+                    .map_or(Ok(()), |r| r.apply(&mut feature));
+                if let Err(reason) = reshaped {
+                    return Err(Rejection {
+                        index,
+                        line: feature.get("line").and_then(Value::as_u64),
+                        name: mapping::feature_name(&feature),
+                        reason,
+                    });
+                }
                 mapping::prepare(&feature, &options)
                     .map(|prepared| {
                         let line = feature.get("line").and_then(Value::as_u64);
