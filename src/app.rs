@@ -54,6 +54,9 @@ pub async fn connect_and_migrate(url: &DatabaseUrl, max_connections: u32) -> any
     service::asset_version::rebuild_search_records(&db)
         .await
         .map_err(|e| anyhow::anyhow!("rebuilding the search records: {}", e.message()))?;
+    service::asset_version::check_websites(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("checking stored websites: {}", e.message()))?;
     Ok(db)
 }
 

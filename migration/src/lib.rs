@@ -21,6 +21,7 @@ mod m20261129_000010_public_search_indexes;
 mod m20261130_000011_postcodes;
 mod m20261130_000012_asset_sources;
 mod m20261130_000013_health_categories;
+mod m20261130_000014_check_websites;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_postcodes::Migration),
             Box::new(m20261130_000012_asset_sources::Migration),
             Box::new(m20261130_000013_health_categories::Migration),
+            Box::new(m20261130_000014_check_websites::Migration),
         ]
     }
 }

@@ -98,6 +98,44 @@ pub fn parse_email(value: Option<&str>) -> AppResult<Option<Text>> {
     Ok(email)
 }
 
+/// A website as the API takes it: an absolute `http` or `https` address. Anything else
+/// (`javascript:`, `data:`, an address without its scheme) is `INVALID_INPUT`: listings
+/// are shown to the public, and a link must only ever lead to a web page.
+pub fn parse_website(value: Option<&str>) -> AppResult<Option<Text>> {
+    let website = Text::parse_opt("website", value, Text::FIELD_MAX)?;
+    match &website {
+        Some(w) if web_address(w.as_str()).as_deref() != Some(w.as_str()) => {
+            Err(AppError::invalid(
+                "website",
+                "website must be a web address starting with https:// or http://, such as https://example.org",
+            ))
+        }
+        _ => Ok(website),
+    }
+}
+
+/// A website as published data writes it, made an absolute `http`/`https` address:
+/// kept if it is one, given `http://` when it lacks only that (`www.wigan.gov.uk`),
+/// None when it is not a web address at all (`javascript:...`, `www.a.uk & www.b.com`).
+pub fn web_address(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().any(char::is_whitespace) {
+        return None;
+    }
+    let usable = |u: &url::Url| {
+        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| h.contains('.'))
+    };
+    match url::Url::parse(text) {
+        Ok(u) if usable(&u) => Some(text.to_owned()),
+        // another scheme (mailto:, javascript:): not a website
+        Ok(_) => None,
+        Err(_) => url::Url::parse(&format!("http://{text}"))
+            .ok()
+            .filter(usable)
+            .map(|u| u.to_string()),
+    }
+}
+
 /// A category slug: lowercase letters, digits and hyphens.
 pub fn parse_slug(value: &str) -> AppResult<String> {
     let ok = !value.is_empty()

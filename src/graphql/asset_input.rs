@@ -8,7 +8,7 @@ use super::scalars::GeoJson;
 use crate::domain::asset::{self, AssetContent, AssetPatch, Contact, Details};
 use crate::domain::hours::Hours;
 use crate::domain::listing::{AccessibilitySet, AgeRange};
-use crate::domain::text::parse_email;
+use crate::domain::text::{parse_email, parse_website};
 use crate::domain::{AssetStatus, Text, ValidGeometry};
 use crate::error::{AppError, AppResult};
 
@@ -160,7 +160,7 @@ impl CreateAssetInput {
             contact: Contact {
                 address: text("address", self.address.as_deref())?,
                 postcode: text("postcode", self.postcode.as_deref())?,
-                website: text("website", self.website.as_deref())?,
+                website: parse_website(self.website.as_deref())?,
                 email: parse_email(self.email.as_deref())?,
                 phone: text("phone", self.phone.as_deref())?,
             },
@@ -198,7 +198,7 @@ impl UpdateAssetInput {
             })?,
             address: patch_text("address", &self.address, Text::FIELD_MAX)?,
             postcode: patch_text("postcode", &self.postcode, Text::FIELD_MAX)?,
-            website: patch_text("website", &self.website, Text::FIELD_MAX)?,
+            website: patch_with(&self.website, |w| parse_website(Some(w)))?,
             email: patch_with(&self.email, |e| parse_email(Some(e)))?,
             phone: patch_text("phone", &self.phone, Text::FIELD_MAX)?,
             opening_hours: patch_with(&self.opening_hours, |t| hours(Some(t)))?,

@@ -166,7 +166,7 @@ impl MutationRoot {
         let new = service::organizations::NewOrganization {
             name: Text::name(&input.name)?,
             description: Text::description(input.description.as_deref())?,
-            website: text("website", input.website.as_deref())?,
+            website: crate::domain::text::parse_website(input.website.as_deref())?,
             email: parse_email(input.email.as_deref())?,
             phone: text("phone", input.phone.as_deref())?,
             trusted: input.trusted.unwrap_or(false),

@@ -27,3 +27,4 @@ mod readme;
 mod replicas;
 mod search;
 mod trust;
+mod websites;

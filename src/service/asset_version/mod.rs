@@ -359,3 +359,89 @@ pub async fn rebuild_search_records(db: &Db) -> AppResult<()> {
     txn.commit().await?;
     Ok(())
 }
+
+/// The `app_meta` key a migration sets to `check` when stored websites must be checked.
+const WEBSITES: &str = "websites";
+
+/// Once, after the upgrade that made websites `http`/`https` only: every asset whose
+/// stored website is not such an address gets it fixed (`http://` added where only the
+/// scheme was missing) or cleared (`javascript:` and the like), each as a new version
+/// with its revision, recorded as made by "website check"; organizations' websites the
+/// same way. Returns how many assets changed.
+pub async fn check_websites(db: &Db) -> AppResult<u64> {
+    use crate::auth::{Actor, Role};
+    use crate::domain::Text;
+    use crate::domain::text::web_address;
+    use entity::{app_meta, asset_revision::Action, organization};
+    use sea_orm::{ColumnTrait, QueryFilter, TransactionTrait};
+    let flag = app_meta::Entity::find_by_id(WEBSITES)
+        .one(&db.write)
+        .await?;
+    if flag.is_none_or(|f| f.value != "check") {
+        return Ok(0);
+    }
+    let txn = db.write.begin().await?;
+    let checker = Actor {
+        id: "system:website-check".into(),
+        name: "website check".into(),
+        role: Role::Admin,
+        organizations: Vec::new(),
+    };
+    let made = Made::by(Action::Update, &checker);
+    let rows = asset::Entity::find()
+        .filter(asset::Column::Website.is_not_null())
+        .all(&txn)
+        .await?;
+    let mut fixed = 0;
+    for r in rows {
+        let Some(website) = r.website.as_deref() else {
+            continue;
+        };
+        let good =
+            web_address(website).and_then(|w| Text::parse("website", &w, Text::FIELD_MAX).ok());
+        if good.as_ref().map(Text::as_str) == Some(website) {
+            continue;
+        }
+        let before = row::read(&txn, &r).await?;
+        let mut after = before.clone();
+        after.contact.website = good;
+        let guard = Guard {
+            id: r.id,
+            version: r.version,
+            moderation: r.moderation,
+            actor: &checker,
+        };
+        write(&txn, &guard, &before, &after, &made).await?;
+        fixed += 1;
+    }
+    for org in organization::Entity::find()
+        .filter(organization::Column::Website.is_not_null())
+        .all(&txn)
+        .await?
+    {
+        let good = org.website.as_deref().and_then(web_address);
+        if good.as_deref() != org.website.as_deref() {
+            organization::ActiveModel {
+                id: Set(org.id),
+                website: Set(good),
+                ..Default::default()
+            }
+            .update(&txn)
+            .await?;
+        }
+    }
+    app_meta::ActiveModel {
+        key: Set(WEBSITES.to_owned()),
+        value: Set("checked".to_owned()),
+    }
+    .update(&txn)
+    .await?;
+    commit(db, txn).await?;
+    if fixed > 0 {
+        tracing::info!(
+            assets.fixed = fixed,
+            "websites that were not web addresses fixed or cleared (once, after an upgrade)"
+        );
+    }
+    Ok(fixed)
+}

@@ -10,7 +10,7 @@ use crate::domain::asset::{self, AssetContent, Contact, Details};
 use crate::domain::hours::Hours;
 use crate::domain::kind::parse_kind;
 use crate::domain::listing::{Accessibility, AccessibilitySet, AgeRange};
-use crate::domain::text::parse_email;
+use crate::domain::text::{parse_email, web_address};
 use crate::domain::{AssetKind, AssetStatus, Text, ValidGeometry};
 use crate::error::{AppError, AppResult};
 
@@ -151,7 +151,11 @@ fn contact(props: &Map<String, Value>) -> AppResult<Contact> {
     Ok(Contact {
         address: field("address", ADDRESS_PROPERTIES)?,
         postcode: field("postcode", POSTCODE_PROPERTIES)?,
-        website: field("website", WEBSITE_PROPERTIES)?,
+        // published data often leaves out the scheme; anything not a web address is
+        // dropped, like a malformed email, rather than costing the asset
+        website: text_property(props, WEBSITE_PROPERTIES)
+            .and_then(web_address)
+            .and_then(|w| Text::parse("website", &w, Text::FIELD_MAX).ok()),
         // a malformed email in published data is dropped, not a reason to lose the asset
         email: parse_email(email).unwrap_or(None),
         phone: Text::parse_opt("phone", phone, Text::FIELD_MAX)?,

@@ -125,26 +125,10 @@ fn compact(value: Value) -> Value {
     }
 }
 
-/// A website as the profile wants it, an absolute URI: kept if it is one, given
-/// `http://` if it lacks only that (`www.wigan.gov.uk`), left out if it is not an
-/// address at all (`www.a.gov.uk & www.b.com`).
+/// A website as the profile wants it, an absolute URI (rows written before websites
+/// were checked may lack the scheme).
 pub fn web_address(text: Option<&str>) -> Option<String> {
-    let text = text?.trim();
-    if text.is_empty() || text.chars().any(char::is_whitespace) {
-        return None;
-    }
-    let usable = |u: &url::Url| {
-        matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| h.contains('.'))
-    };
-    match url::Url::parse(text) {
-        Ok(u) if usable(&u) => Some(text.to_owned()),
-        // another scheme (mailto:, javascript:): not a website
-        Ok(_) => None,
-        Err(_) => url::Url::parse(&format!("http://{text}"))
-            .ok()
-            .filter(usable)
-            .map(|u| u.to_string()),
-    }
+    crate::domain::text::web_address(text?)
 }
 
 fn organization(org: &organization::Model) -> Value {
