@@ -13,7 +13,8 @@ first 20, distanceMeters and id/name/kind), a map viewport assetsInBBox (about 1
 square, first 100, with geometry) and a corridor assetsIntersecting (a 500 m hexagon):
 once with 16 connections (requests per second, p50/p99) and once with a single
 connection (p50, the latency of one search). Beside them it runs `{ __typename }` the
-same two ways: the GraphQL and HTTP layer's own ceiling on this machine. It reports the
+same two ways: the GraphQL and HTTP layer's own ceiling on this machine, and fetches the
+vector tiles under the query points at zooms 10 and 14 (req/s, p50/p99, tile bytes). It reports the
 server's start-up time to ready and its peak RSS, runs the same nearby search as plain
 SQL with pgbench on the same PostGIS data (ST_DWithin on geography with a GiST index,
 ORDER BY ST_Distance LIMIT 20) as the floor, prints our rate as a ratio of the floor and
@@ -224,6 +225,43 @@ class Server:
         self.proc.wait(timeout=60)
 
 
+def tile_paths(z, points):
+    """The zoom-z tile under each query point."""
+    out = []
+    for lon, lat, _ in points:
+        n = 2 ** z
+        x = int((lon + 180) / 360 * n)
+        r = math.radians(lat)
+        y = int((1 - math.log(math.tan(r) + 1 / math.cos(r)) / math.pi) / 2 * n)
+        out.append(f"/tiles/{z}/{x}/{y}.mvt")
+    return out
+
+
+def tiles_run(port, z, points, duration, connections):
+    """wrk over the tiles under the query points, and their mean size."""
+    paths = tile_paths(z, points)
+    path_file = os.path.join(OUT, f"paths-z{z}.txt")
+    with open(path_file, "w") as f:
+        f.write("\n".join(paths) + "\n")
+    sizes = []
+    for p in paths[:50]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{p}", timeout=60) as r:
+            if r.status != 200:
+                raise RuntimeError(f"{p} answered {r.status}")
+            sizes.append(len(r.read()))
+    env = dict(os.environ, PATHS=path_file)
+    threads = "1" if connections == 1 else "2"
+    cmd = ["wrk", "-t", threads, "-c", str(connections), "-d", f"{duration}s", "--latency",
+           "-s", os.path.join(ROOT, "scripts", "bench", "wrk.lua"), f"http://127.0.0.1:{port}"]
+    subprocess.run(cmd[:6] + ["2s"] + cmd[7:], env=env, capture_output=True, text=True)  # warm-up
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    line = next(l for l in out.splitlines() if l.startswith("WRK_JSON "))
+    s = json.loads(line[len("WRK_JSON "):])
+    return {"rps": round(s["requests"] / (s["duration_us"] / 1e6), 1), "p50_ms": s["p50_us"] / 1000,
+            "p99_ms": s["p99_us"] / 1000, "errors": s["errors"], "mean_bytes": round(sum(sizes) / len(sizes)),
+            "max_bytes": max(sizes)}
+
+
 def wrk(port, kind, points, duration, connections):
     body_file = os.path.join(OUT, f"bodies-{kind}.txt")
     with open(body_file, "w") as f:
@@ -379,6 +417,9 @@ def main():
                 log(f"{backend} {size}: {kind}")
                 run[kind] = wrk(server.port, kind, points, args.duration, args.connections)
                 run[kind]["single"] = wrk(server.port, kind, points, args.duration, 1)
+            for z in (10, 14):
+                log(f"{backend} {size}: tiles at zoom {z}")
+                run[f"tiles_z{z}"] = tiles_run(server.port, z, points, args.duration, args.connections)
             run["peak_rss_mb"] = server.peak_rss_mb()
             if backend == "postgres":
                 log(f"postgres {size}: pgbench floor")
@@ -406,6 +447,13 @@ def main():
               f" {n['rps']:>10} {n['p50_ms']:>6.2f}/{n['p99_ms']:<6.2f} {n['single']['p50_ms']:>6.3f} {x_floor} {n['rps'] / c['rps']:>9.2f} |"
               f" {b['rps']:>12} {b['p99_ms']:>6.1f} {b['single']['p50_ms']:>8.3f} |"
               f" {i['rps']:>12} {i['p99_ms']:>6.1f} {i['single']['p50_ms']:>8.3f} | {r['peak_rss_mb']:>6}")
+    print("\ntiles (16 connections): req/s, p50/p99 ms, mean and largest bytes of 50")
+    for r in report["runs"]:
+        for z in (10, 14):
+            t = r.get(f"tiles_z{z}")
+            if t:
+                print(f"{r['size']:<8} {r['backend']:<9} z{z:<3} {t['rps']:>9} {t['p50_ms']:>7.2f}/{t['p99_ms']:<7.2f} "
+                      f"{t['mean_bytes']:>8} {t['max_bytes']:>8}")
     for size, floor in floors.items():
         print(f"floor {size}: pgbench {floor} tps (the nearby search as SQL: ST_DWithin geography + GiST, kind, ORDER BY ST_Distance LIMIT 20)")
     by = {(r["backend"], r["size"]): r for r in report["runs"]}

@@ -1,7 +1,9 @@
 -- Sends the request bodies of BODIES (one JSON body a line) in turn, as GraphQL POSTs,
--- each wrk thread starting at its own offset; prints a JSON summary at the end.
+-- or with PATHS set, GETs of its paths (one a line, e.g. tiles); each wrk thread starts
+-- at its own offset; prints a JSON summary at the end.
 local bodies = {}
-for line in io.lines(os.getenv("BODIES")) do
+local get = os.getenv("PATHS") ~= nil
+for line in io.lines(os.getenv("PATHS") or os.getenv("BODIES")) do
   bodies[#bodies + 1] = line
 end
 
@@ -15,6 +17,9 @@ local i = 0
 request = function()
   i = i + 1
   local body = bodies[((i + (offset or 0)) % #bodies) + 1]
+  if get then
+    return wrk.format("GET", body)
+  end
   return wrk.format("POST", "/graphql", { ["Content-Type"] = "application/json" }, body)
 end
 

@@ -46,7 +46,7 @@ fn after(query: Option<&str>) -> Result<Position, &'static str> {
 
 /// The address clients reach this feed at: the configured public URL, else this
 /// request's Host.
-fn base(state: &AppState, headers: &HeaderMap) -> Result<String, &'static str> {
+pub(super) fn base(state: &AppState, headers: &HeaderMap) -> Result<String, &'static str> {
     if let Some(url) = &state.feed.public_url {
         return Ok(url.trim_end_matches('/').to_owned());
     }

@@ -4,6 +4,7 @@
 //! - `GET /graphql/ws`: subscriptions over `graphql-transport-ws` (`live`)
 //! - `GET /feeds/assets`: the change log as an RPDE feed (`feed`)
 //! - `GET /oruk/...`: the directory as an Open Referral UK 3.0 API (`oruk`)
+//! - `GET /tiles/{z}/{x}/{y}.mvt`, `GET /tiles.json`: vector tiles (`tiles`)
 //! - `GET /` and `GET /graphql`: GraphiQL (never executes anything)
 //! - `GET /health` (liveness), `GET /ready` (database reachable, migrations current),
 //!   `GET /metrics` (Prometheus text format)
@@ -20,6 +21,7 @@ mod live;
 mod ops;
 mod oruk;
 mod serve;
+mod tiles;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -123,6 +125,7 @@ pub fn router(schema: AppSchema, db: Db, config: &HttpConfig, tasks: &Tasks) -> 
     let mut graphql_route = post(graphql::execute);
     let mut live_route = get(live::upgrade);
     let mut feed_route = get(feed::assets);
+    let mut tile_route = get(tiles::tile);
     // the API stub answers with and without its trailing slash
     let mut oruk_routes = Router::new()
         .nest("/oruk", oruk::routes())
@@ -132,6 +135,7 @@ pub fn router(schema: AppSchema, db: Db, config: &HttpConfig, tasks: &Tasks) -> 
         graphql_route = graphql_route.layer(limiter.clone());
         live_route = live_route.layer(limiter.clone());
         feed_route = feed_route.layer(limiter.clone());
+        tile_route = tile_route.layer(limiter.clone());
         oruk_routes = oruk_routes.layer(limiter);
     }
     // open data: any site may read the directory
@@ -140,16 +144,20 @@ pub fn router(schema: AppSchema, db: Db, config: &HttpConfig, tasks: &Tasks) -> 
             .allow_origin(tower_http::cors::Any)
             .allow_methods([Method::GET]),
     );
-    // open data: any site may read the feed
-    let feed_route = feed_route.layer(
-        CorsLayer::new()
-            .allow_origin(tower_http::cors::Any)
-            .allow_methods([Method::GET]),
-    );
+    // open data: any site may read the feed and the tiles
+    let open = CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([Method::GET])
+        .allow_headers([header::IF_NONE_MATCH])
+        .expose_headers([header::ETAG]);
+    let feed_route = feed_route.layer(open.clone());
+    let tile_route = tile_route.layer(open.clone());
     let routes = Router::new()
         .route("/graphql", graphql_route.get(graphql::graphiql))
         .route("/graphql/ws", live_route)
         .route("/feeds/assets", feed_route)
+        .route("/tiles/{z}/{x}/{tile}", tile_route)
+        .route("/tiles.json", get(tiles::tilejson).layer(open))
         .merge(oruk_routes)
         .route("/", get(graphql::graphiql))
         .route("/health", get(ops::health))

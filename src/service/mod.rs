@@ -13,6 +13,7 @@
 //!   out
 //! - `oruk`: the directory as Open Referral UK 3.0, for the `/oruk` API
 //! - `postcodes`: the ONS Postcode Directory, for searches from a postcode
+//! - `tiles`: the map as vector tiles, clustered at low zoom
 //! - `demo`: the Greater Manchester demo map, loaded once
 //! - `tokens`: API tokens, issued and revoked from the CLI, checked on each request
 //! - `moderation`: pending changes, approved or rejected by moderators
@@ -32,6 +33,7 @@ pub mod oruk;
 pub mod postcodes;
 pub mod search;
 pub mod shortlists;
+pub mod tiles;
 pub mod tokens;
 
 use chrono::{DateTime, SubsecRound, Utc};

@@ -238,3 +238,79 @@ fn sort_and_page(mut hits: Vec<Hit>, after: Option<SearchCursor>, limit: u64) ->
     hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     hits
 }
+
+/// The assets of one cell of a grid over a map tile: how many, where they are on
+/// average, and the lowest id among them (the asset itself when it is alone).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    pub col: u32,
+    pub row: u32,
+    pub count: u64,
+    pub lon: f64,
+    pub lat: f64,
+    pub first: Uuid,
+}
+
+impl Cell {
+    /// Buckets (id, lon, lat) centres inside `window` into a `cols` x `rows` grid (row 0
+    /// at the north edge, as tiles count).
+    pub fn bucket(
+        centres: impl Iterator<Item = (Uuid, f64, f64)>,
+        window: [f32; 4],
+        cols: u32,
+        rows: u32,
+    ) -> Vec<Self> {
+        let [w, s, e, n] = window.map(f64::from);
+        let mut cells: std::collections::BTreeMap<(u32, u32), Self> =
+            std::collections::BTreeMap::new();
+        for (id, lon, lat) in centres {
+            if lon < w || lon > e || lat < s || lat > n {
+                continue;
+            }
+            // in range by the check above
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let (col, row) = (
+                (((lon - w) / (e - w) * f64::from(cols)) as u32).min(cols - 1),
+                (((n - lat) / (n - s) * f64::from(rows)) as u32).min(rows - 1),
+            );
+            let cell = cells.entry((col, row)).or_insert(Self {
+                col,
+                row,
+                count: 0,
+                lon: 0.0,
+                lat: 0.0,
+                first: id,
+            });
+            cell.count += 1;
+            cell.lon += lon;
+            cell.lat += lat;
+            cell.first = cell.first.min(id);
+        }
+        cells
+            .into_values()
+            .map(|mut c| {
+                c.lon /= c.count as f64;
+                c.lat /= c.count as f64;
+                c
+            })
+            .collect()
+    }
+}
+
+/// The clusters of a low-zoom tile: public assets passing `filter` (its text aside)
+/// counted per cell of a `cols` x `rows` grid over `window` (west, south, east, north).
+pub async fn cells(
+    db: &Db,
+    window: [f32; 4],
+    cols: u32,
+    rows: u32,
+    filter: &AssetFilter,
+    category_ids: &[Uuid],
+) -> AppResult<Vec<Cell>> {
+    match &db.spatial {
+        Engine::Sqlite(engine) => {
+            memory::query::cells(engine, window, cols, rows, filter, category_ids)
+        }
+        Engine::Postgres => postgis::cells(db, window, cols, rows, filter, category_ids).await,
+    }
+}

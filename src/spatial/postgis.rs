@@ -206,3 +206,65 @@ pub async fn run(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
         })
         .collect()
 }
+
+/// Counts per grid cell of the public assets' points on their surfaces, grouped in
+/// SQL; the lowest id of each cell names a lone asset.
+pub async fn cells(
+    db: &Db,
+    window: [f32; 4],
+    cols: u32,
+    rows: u32,
+    filter: &crate::domain::AssetFilter,
+    category_ids: &[uuid::Uuid],
+) -> AppResult<Vec<super::Cell>> {
+    let [w, s, e, n] = window.map(f64::from);
+    let (cw, ch) = ((e - w) / f64::from(cols), (n - s) / f64::from(rows));
+    let mut sql = Sql::new(sea_orm::DbBackend::Postgres);
+    sql.push("SELECT floor((ST_X(p) - ")
+        .bind(w)
+        .push(") / ")
+        .bind(cw)
+        .push(")::int AS col, floor((")
+        .bind(n)
+        .push(" - ST_Y(p)) / ")
+        .bind(ch)
+        .push(")::int AS row, count(*) AS n, avg(ST_X(p)) AS lon, avg(ST_Y(p)) AS lat, min(id::text)::uuid AS first")
+        .push(" FROM (SELECT ST_PointOnSurface(a.geom) AS p, a.id FROM assets a WHERE a.geom && ST_MakeEnvelope(")
+        .bind(w)
+        .push(", ")
+        .bind(s)
+        .push(", ")
+        .bind(e)
+        .push(", ")
+        .bind(n)
+        .push(", 4326)");
+    let without_text = crate::domain::AssetFilter {
+        text: None,
+        ..filter.clone()
+    };
+    sql.filter(&without_text, category_ids);
+    sql.push(") c WHERE ST_X(p) BETWEEN ")
+        .bind(w)
+        .push(" AND ")
+        .bind(e)
+        .push(" AND ST_Y(p) BETWEEN ")
+        .bind(s)
+        .push(" AND ")
+        .bind(n)
+        .push(" GROUP BY 1, 2 ORDER BY 1, 2");
+    let found = db.read.query_all_raw(sql.build()).await?;
+    found
+        .iter()
+        .map(|r| {
+            let clamp = |v: i32, max: u32| u32::try_from(v.max(0)).unwrap_or(0).min(max - 1);
+            Ok(super::Cell {
+                col: clamp(r.try_get("", "col")?, cols),
+                row: clamp(r.try_get("", "row")?, rows),
+                count: u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0),
+                lon: r.try_get("", "lon")?,
+                lat: r.try_get("", "lat")?,
+                first: r.try_get("", "first")?,
+            })
+        })
+        .collect()
+}

@@ -26,5 +26,6 @@ mod postcodes;
 mod readme;
 mod replicas;
 mod search;
+mod tiles;
 mod trust;
 mod websites;

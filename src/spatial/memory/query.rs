@@ -892,6 +892,36 @@ async fn nearest(
     }
 }
 
+/// How many public assets passing `filter` have their centre (a point itself, else its
+/// box's centre) in each cell of a `cols` x `rows` grid over `window`, with the cells'
+/// mean positions: the clusters of a low-zoom map tile, counted in memory.
+pub fn cells(
+    engine: &SqliteEngine,
+    window: Box4,
+    cols: u32,
+    rows: u32,
+    filter: &crate::domain::AssetFilter,
+    category_ids: &[Uuid],
+) -> AppResult<Vec<super::super::Cell>> {
+    let index = read(engine)?;
+    let slot_filter = index.slot_filter(filter, category_ids);
+    drop(index);
+    let found = found(engine, &[window], &slot_filter, &Words::Any)?;
+    let centres =
+        found
+            .points
+            .iter()
+            .map(|(_, id, c)| (*id, c.x, c.y))
+            .chain(found.shapes.iter().map(|(_, id, _, b)| {
+                (
+                    *id,
+                    f64::midpoint(f64::from(b[0]), f64::from(b[2])),
+                    f64::midpoint(f64::from(b[1]), f64::from(b[3])),
+                )
+            }));
+    Ok(super::super::Cell::bucket(centres, window, cols, rows))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

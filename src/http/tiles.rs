@@ -1,0 +1,171 @@
+//! `GET /tiles/{z}/{x}/{y}.mvt` (Mapbox Vector Tile 2.1) and `GET /tiles.json`
+//! (TileJSON 3.0): the public map as vector tiles, open to any site and rate limited
+//! like the rest. `kinds` and `categories` (comma-separated) narrow a tile as they
+//! narrow a search.
+//!
+//! Tiles never go stale: each carries an `ETag` of the change log's position, so a
+//! client's `If-None-Match` gets `304 Not Modified` while nothing changed and the new
+//! tile the moment anything did (`Cache-Control: no-cache`: always ask).
+
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use axum::response::IntoResponse;
+use serde_json::json;
+
+use super::AppState;
+use super::errors::{error_response, field_error_response};
+use crate::domain::kind::parse_kind;
+use crate::domain::{AssetFilter, asset};
+use crate::error::AppError;
+use crate::service::tiles::{self, TileId};
+use crate::service::{categories, changes};
+
+fn refused(e: &AppError) -> Response<Body> {
+    match e {
+        AppError::InvalidInput {
+            message,
+            field: Some(field),
+        } => field_error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", field, message),
+        AppError::InvalidInput { message, .. } => {
+            error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", message)
+        }
+        other => {
+            let e = async_graphql::Error::from(AppError::Internal(anyhow::anyhow!(
+                "serving a tile: {}",
+                other.message()
+            )));
+            tracing::error!(error.message = %e.message, "serving a tile failed");
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "internal error",
+            )
+        }
+    }
+}
+
+/// The tile address from the path, or what is wrong with it.
+fn address(z: &str, x: &str, file: &str) -> Result<TileId, AppError> {
+    let whole = |field: &'static str, v: &str| {
+        v.parse::<u32>().map_err(|_| {
+            AppError::invalid(field, format!("{field} must be a whole number, 0 or more"))
+        })
+    };
+    let y = file
+        .strip_suffix(".mvt")
+        .ok_or_else(|| AppError::invalid("y", "tiles are addressed as /tiles/{z}/{x}/{y}.mvt"))?;
+    let z = whole("z", z)?;
+    let z = u8::try_from(z)
+        .ok()
+        .filter(|z| *z <= tiles::MAX_ZOOM)
+        .ok_or_else(|| AppError::invalid("z", format!("z is 0 to {}", tiles::MAX_ZOOM)))?;
+    TileId::new(z, whole("x", x)?, whole("y", y)?)
+}
+
+/// `kinds` and `categories` from the query.
+fn filter(raw: Option<&str>) -> Result<AssetFilter, AppError> {
+    let mut filter = AssetFilter::default();
+    for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        let items = || value.split(',').map(str::trim).filter(|s| !s.is_empty());
+        match key.as_ref() {
+            "kinds" => {
+                filter.kinds = items()
+                    .map(|k| {
+                        parse_kind(k).ok_or_else(|| {
+                            AppError::invalid("kinds", format!("unknown kind {k:?}"))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            "categories" => {
+                filter.categories = asset::categories(items().map(str::to_owned))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(filter)
+}
+
+pub async fn tile(
+    State(state): State<AppState>,
+    Path((z, x, file)): Path<(String, String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let tile = match address(&z, &x, &file) {
+        Ok(t) => t,
+        Err(e) => return refused(&e),
+    };
+    let filter = match filter(raw.as_deref()) {
+        Ok(f) => f,
+        Err(e) => return refused(&e),
+    };
+    let position = match changes::state(&state.db.read).await {
+        Ok(s) => s.last_position,
+        Err(e) => return refused(&e),
+    };
+    let etag = format!("W/\"{position}\"");
+    let unchanged = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut response = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let category_ids = match categories::expand(&state.db.read, &filter.categories).await {
+            Ok(ids) => ids,
+            Err(e) => return refused(&e),
+        };
+        match tiles::render(&state.db, tile, &filter, &category_ids).await {
+            Ok(bytes) => {
+                let mut r = Body::from(bytes).into_response();
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
+                );
+                r
+            }
+            Err(e) => return refused(&e),
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// TileJSON 3.0 for the layer, with tile URLs at the address the client used.
+pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Response<Body> {
+    let base = match super::feed::base(&state, &headers) {
+        Ok(b) => b,
+        Err(m) => return error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", m),
+    };
+    axum::Json(json!({
+        "tilejson": "3.0.0",
+        "name": "Assetmap community assets",
+        "attribution": "Contains public sector information licensed under the Open Government Licence v3.0.",
+        "tiles": [format!("{base}/tiles/{{z}}/{{x}}/{{y}}.mvt")],
+        "minzoom": 0,
+        "maxzoom": tiles::MAX_ZOOM,
+        "bounds": [-180.0, -85.051_128, 180.0, 85.051_128],
+        "vector_layers": [{
+            "id": tiles::LAYER,
+            "description": "Public community assets; below zoom 13, and in tiles too dense to draw, clusters with a count",
+            "minzoom": 0,
+            "maxzoom": tiles::MAX_ZOOM,
+            "fields": {
+                "id": "String: the asset's id (a cluster of one asset has it too)",
+                "kind": "String: PARK, CHARITY ...",
+                "name": "String",
+                "categories": "String: category slugs, comma-separated",
+                "cluster": "Boolean: a cluster of assets",
+                "count": "Number: assets in the cluster",
+            }
+        }]
+    }))
+    .into_response()
+}
