@@ -31,8 +31,10 @@ pub const LAYER: &str = "assets";
 const BUFFER: f64 = 64.0;
 /// Cells per side of the clustering grid (64 tile units each).
 const GRID: u32 = 64;
-/// More assets than this in one tile are clustered rather than drawn one by one.
-const MAX_FEATURES: u64 = 2_000;
+/// More assets than this in one tile are clustered rather than drawn one by one: a
+/// tile's cost and size grow with what it draws (a town centre at zoom 14 holds
+/// thousands), clusters' do not.
+const MAX_FEATURES: u64 = 500;
 
 /// A tile address, checked: `z` at most [`MAX_ZOOM`], `x` and `y` within the zoom's
 /// grid.

@@ -261,8 +261,10 @@ impl Cell {
         rows: u32,
     ) -> Vec<Self> {
         let [w, s, e, n] = window.map(f64::from);
-        let mut cells: std::collections::BTreeMap<(u32, u32), Self> =
-            std::collections::BTreeMap::new();
+        let (fc, fr) = (f64::from(cols) / (e - w), f64::from(rows) / (n - s));
+        // a flat grid: a tile's cells are few (64 x 64) and its centres many
+        let mut grid: Vec<(u64, f64, f64, Uuid)> =
+            vec![(0, 0.0, 0.0, Uuid::max()); (cols * rows) as usize];
         for (id, lon, lat) in centres {
             if lon < w || lon > e || lat < s || lat > n {
                 continue;
@@ -270,28 +272,28 @@ impl Cell {
             // in range by the check above
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let (col, row) = (
-                (((lon - w) / (e - w) * f64::from(cols)) as u32).min(cols - 1),
-                (((n - lat) / (n - s) * f64::from(rows)) as u32).min(rows - 1),
+                (((lon - w) * fc) as u32).min(cols - 1),
+                (((n - lat) * fr) as u32).min(rows - 1),
             );
-            let cell = cells.entry((col, row)).or_insert(Self {
-                col,
-                row,
-                count: 0,
-                lon: 0.0,
-                lat: 0.0,
-                first: id,
-            });
-            cell.count += 1;
-            cell.lon += lon;
-            cell.lat += lat;
-            cell.first = cell.first.min(id);
+            let cell = &mut grid[(row * cols + col) as usize];
+            cell.0 += 1;
+            cell.1 += lon;
+            cell.2 += lat;
+            cell.3 = cell.3.min(id);
         }
-        cells
-            .into_values()
-            .map(|mut c| {
-                c.lon /= c.count as f64;
-                c.lat /= c.count as f64;
-                c
+        grid.into_iter()
+            .enumerate()
+            .filter(|(_, c)| c.0 > 0)
+            .map(|(i, (count, lon, lat, first))| {
+                let i = u32::try_from(i).unwrap_or(0);
+                Self {
+                    col: i % cols,
+                    row: i / cols,
+                    count,
+                    lon: lon / count as f64,
+                    lat: lat / count as f64,
+                    first,
+                }
             })
             .collect()
     }

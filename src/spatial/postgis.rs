@@ -207,8 +207,9 @@ pub async fn run(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
         .collect()
 }
 
-/// Counts per grid cell of the public assets' points on their surfaces, grouped in
-/// SQL; the lowest id of each cell names a lone asset.
+/// Counts per grid cell of the public assets by the centres of their boxes (stored
+/// columns: nothing is computed from geometry), grouped in SQL; the lowest id of each
+/// cell names a lone asset.
 pub async fn cells(
     db: &Db,
     window: [f32; 4],
@@ -229,7 +230,7 @@ pub async fn cells(
         .push(" - ST_Y(p)) / ")
         .bind(ch)
         .push(")::int AS row, count(*) AS n, avg(ST_X(p)) AS lon, avg(ST_Y(p)) AS lat, min(id::text)::uuid AS first")
-        .push(" FROM (SELECT ST_PointOnSurface(a.geom) AS p, a.id FROM assets a WHERE a.geom && ST_MakeEnvelope(")
+        .push(" FROM (SELECT ST_MakePoint((a.min_lon + a.max_lon) / 2, (a.min_lat + a.max_lat) / 2) AS p, a.id FROM assets a WHERE a.geom && ST_MakeEnvelope(")
         .bind(w)
         .push(", ")
         .bind(s)

@@ -905,20 +905,24 @@ pub fn cells(
 ) -> AppResult<Vec<super::super::Cell>> {
     let index = read(engine)?;
     let slot_filter = index.slot_filter(filter, category_ids);
-    drop(index);
-    let found = found(engine, &[window], &slot_filter, &Words::Any)?;
-    let centres =
-        found
-            .points
-            .iter()
-            .map(|(_, id, c)| (*id, c.x, c.y))
-            .chain(found.shapes.iter().map(|(_, id, _, b)| {
-                (
-                    *id,
-                    f64::midpoint(f64::from(b[0]), f64::from(b[2])),
-                    f64::midpoint(f64::from(b[1]), f64::from(b[3])),
-                )
-            }));
+    // each asset once (lines and areas have several pieces), by its centre
+    let centres = candidates(&index, &[window]).into_iter().filter_map(|seq| {
+        let slot = index.slot(seq)?;
+        if !index.passes(seq, slot, &slot_filter) {
+            return None;
+        }
+        if slot.is_point() {
+            let c = slot.point();
+            Some((slot.id, c.x, c.y))
+        } else {
+            let b = slot.bounds();
+            Some((
+                slot.id,
+                f64::midpoint(f64::from(b[0]), f64::from(b[2])),
+                f64::midpoint(f64::from(b[1]), f64::from(b[3])),
+            ))
+        }
+    });
     Ok(super::super::Cell::bucket(centres, window, cols, rows))
 }
 
