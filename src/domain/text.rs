@@ -179,4 +179,26 @@ mod tests {
         assert!(parse_slug("mental-wellbeing").is_ok());
         assert!(parse_slug("Mental Wellbeing").is_err());
     }
+
+    #[test]
+    fn websites_become_absolute_uris_or_nothing() {
+        let cases = [
+            (
+                "https://walkers.example/groups",
+                Some("https://walkers.example/groups"),
+            ),
+            ("www.wigan.gov.uk", Some("http://www.wigan.gov.uk/")),
+            (
+                "www.bury.gov.uk/parks",
+                Some("http://www.bury.gov.uk/parks"),
+            ),
+            ("www.manchester.gov.uk & www.foppc.com", None),
+            ("mailto:someone@example.org", None),
+            ("not a website", None),
+            ("localhost", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(web_address(text).as_deref(), expected, "{text}");
+        }
+    }
 }

@@ -259,6 +259,15 @@ fn encode(tile: TileId, geometry: &Geometry<f64>) -> Result<Option<mvt::GeomData
     }
 }
 
+/// The encoded geometry, if any part of it was kept.
+fn finish(enc: GeomEncoder<f64>, any: bool) -> Result<Option<mvt::GeomData>, mvt::Error> {
+    if !any {
+        return Ok(None);
+    }
+    let data = enc.encode()?;
+    Ok((!data.is_empty()).then_some(data))
+}
+
 fn lines(
     tile: TileId,
     lines: &[LineString<f64>],
@@ -277,11 +286,7 @@ fn lines(
         enc.complete_geom()?;
         any = true;
     }
-    if !any {
-        return Ok(None);
-    }
-    let data = enc.encode()?;
-    Ok((!data.is_empty()).then_some(data))
+    finish(enc, any)
 }
 
 fn polygons(
@@ -320,11 +325,7 @@ fn polygons(
         }
         any = true;
     }
-    if !any {
-        return Ok(None);
-    }
-    let data = enc.encode()?;
-    Ok((!data.is_empty()).then_some(data))
+    finish(enc, any)
 }
 
 #[cfg(test)]
