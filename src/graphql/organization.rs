@@ -5,7 +5,14 @@ use chrono::{DateTime, Utc};
 use entity::{category, organization};
 
 use super::loaders::{Cached, CategoryById};
-use super::page::PageInfo;
+use uuid::Uuid;
+
+use super::asset::Asset;
+use super::page::{self, PageInfo};
+use super::trust;
+use crate::db::Db;
+use crate::domain::{PageSize, SearchCursor};
+use crate::service;
 
 /// A group or charity that runs assets.
 pub struct Organization(pub organization::Model);
@@ -56,6 +63,57 @@ impl Organization {
     async fn trusted(&self) -> bool {
         self.0.trusted
     }
+
+    /// The organization's assets in a stable order (by id): listed ones for everyone;
+    /// for its own editors and moderators also those waiting for a moderator or turned
+    /// down, and archived ones with `includeArchived`. `first` is 1 to 100 (default 20).
+    #[graphql(complexity = "PageSize::cost(first, child_complexity)")]
+    async fn assets(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        #[graphql(default = false)] include_archived: bool,
+    ) -> async_graphql::Result<OrganizationAssetConnection> {
+        let db = ctx.data::<Db>()?;
+        let first = PageSize::new(first)?;
+        let after: Option<Uuid> = SearchCursor::decode_opt(after.as_deref())?.map(|c| c.id);
+        let rows = service::assets::of_organization(
+            db,
+            trust::principal(ctx),
+            self.0.id,
+            include_archived,
+            after,
+            first,
+        )
+        .await?;
+        let (edges, page_info) = page::id_page(
+            rows,
+            first,
+            after,
+            |a| a.id,
+            |a, cursor| OrganizationAssetEdge {
+                node: Asset(a),
+                cursor,
+            },
+        );
+        Ok(OrganizationAssetConnection { edges, page_info })
+    }
+}
+
+/// An asset in a page of an organization's assets.
+#[derive(SimpleObject)]
+pub struct OrganizationAssetEdge {
+    pub node: Asset,
+    /// Opaque; pass as `after` to continue after this edge.
+    pub cursor: String,
+}
+
+/// A page of an organization's assets.
+#[derive(SimpleObject)]
+pub struct OrganizationAssetConnection {
+    pub edges: Vec<OrganizationAssetEdge>,
+    pub page_info: PageInfo,
 }
 
 /// A term of the needs-and-interests taxonomy. Filtering by a category also matches

@@ -3,7 +3,7 @@
 use async_graphql::SimpleObject;
 use uuid::Uuid;
 
-use crate::domain::SearchCursor;
+use crate::domain::{PageSize, SearchCursor};
 
 /// Relay page information.
 #[derive(SimpleObject)]
@@ -53,4 +53,20 @@ pub fn edges<T, E>(
 /// The cursor of a list ordered by id alone (organizations, pending changes).
 pub fn id_cursor(id: Uuid) -> String {
     SearchCursor { distance: 0.0, id }.encode()
+}
+
+/// An id-ordered list read one past the page, as edges.
+pub fn id_page<T, E>(
+    mut rows: Vec<T>,
+    first: PageSize,
+    after: Option<Uuid>,
+    id: impl Fn(&T) -> Uuid,
+    edge: impl FnMut(T, String) -> E,
+) -> (Vec<E>, PageInfo) {
+    let position = Position {
+        has_next: first.split(&mut rows),
+        has_previous: after.is_some(),
+        resume_after: None,
+    };
+    edges(rows, position, |row| id_cursor(id(row)), edge)
 }

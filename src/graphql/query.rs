@@ -41,22 +41,6 @@ async fn searched(
     Ok(page)
 }
 
-/// An id-ordered list read one past the page, as edges.
-fn id_page<T, E>(
-    mut rows: Vec<T>,
-    first: PageSize,
-    after: Option<Uuid>,
-    id: impl Fn(&T) -> Uuid,
-    edge: impl FnMut(T, String) -> E,
-) -> (Vec<E>, page::PageInfo) {
-    let position = Position {
-        has_next: first.split(&mut rows),
-        has_previous: after.is_some(),
-        resume_after: None,
-    };
-    page::edges(rows, position, |row| page::id_cursor(id(row)), edge)
-}
-
 #[Object(name = "Query")]
 impl QueryRoot {
     /// One asset by id, archived ones included; null when there is none.
@@ -157,7 +141,7 @@ impl QueryRoot {
         let first = PageSize::new(first)?;
         let after: Option<Uuid> = SearchCursor::decode_opt(after.as_deref())?.map(|c| c.id);
         let rows = service::organizations::list(db, after, first).await?;
-        let (edges, page_info) = id_page(
+        let (edges, page_info) = page::id_page(
             rows,
             first,
             after,
@@ -192,7 +176,7 @@ impl QueryRoot {
         let after: Option<Uuid> = SearchCursor::decode_opt(after.as_deref())?.map(|c| c.id);
         let status = status.unwrap_or(ChangeStatus::Pending);
         let rows = service::moderation::list(db, actor, status.into(), after, first).await?;
-        let (edges, page_info) = id_page(
+        let (edges, page_info) = page::id_page(
             rows,
             first,
             after,

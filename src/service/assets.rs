@@ -15,7 +15,8 @@ use entity::asset_revision::Action;
 use entity::pending_change::ChangeAction;
 use entity::{asset, asset_revision, organization, pending_change};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -24,7 +25,7 @@ use super::idempotency::{Claim, Claimed, IdempotencyKey};
 use super::{categories, moderation};
 use crate::auth::{Actor, Principal};
 use crate::db::Db;
-use crate::domain::{AssetContent, AssetPatch, AssetStatus, AtVersion, Moderation};
+use crate::domain::{AssetContent, AssetPatch, AssetStatus, AtVersion, Moderation, PageSize};
 use crate::error::{AppError, AppResult};
 
 async fn organization_of(
@@ -98,6 +99,32 @@ pub async fn create(
 pub async fn get(db: &Db, principal: &Principal, id: Uuid) -> AppResult<Option<asset::Model>> {
     let found = asset::Entity::find_by_id(id).one(&db.read).await?;
     Ok(found.filter(|a| a.moderation == Moderation::Approved || principal.sees(a.organization_id)))
+}
+
+/// An organization's assets in id order, as this caller may see them: listed,
+/// published ones for everyone; for its own editors and moderators also those waiting
+/// for a moderator or turned down, and archived ones when `include_archived`.
+pub async fn of_organization(
+    db: &Db,
+    principal: &Principal,
+    organization: Uuid,
+    include_archived: bool,
+    after: Option<Uuid>,
+    first: PageSize,
+) -> AppResult<Vec<asset::Model>> {
+    let mut query = asset::Entity::find()
+        .filter(asset::Column::OrganizationId.eq(organization))
+        .order_by_asc(asset::Column::Id);
+    if !principal.sees(Some(organization)) {
+        query = query.filter(asset::Column::Moderation.eq(Moderation::Approved));
+    }
+    if !include_archived || !principal.sees(Some(organization)) {
+        query = query.filter(asset::Column::Status.eq(AssetStatus::Active));
+    }
+    if let Some(after) = after {
+        query = query.filter(asset::Column::Id.gt(after));
+    }
+    Ok(query.limit(first.get() + 1).all(&db.read).await?)
 }
 
 /// The assets with these ids, in the order given; ids with no asset are skipped.

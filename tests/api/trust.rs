@@ -1003,8 +1003,100 @@ async fn verifying_is_not_changing(backend: Backend) {
     assert_eq!(code(&stale), "CONFLICT");
 }
 
+/// The editor's list of their own listings: an organization's assets in id order, the
+/// public seeing only what is listed, its own editors also what waits for a moderator,
+/// and archived ones when asked; pages continue without repeats.
+async fn an_organization_lists_its_assets(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = organization(&app, "Leigh Lunch Club", true).await;
+    let editor = app.token(Role::Editor, &[org]).await;
+    let outsider = app
+        .token(Role::Editor, &[organization(&app, "Elsewhere", true).await])
+        .await;
+    let listed = asset_of(&app, org, "Lunch club").await;
+    let archived = asset_of(&app, org, "Old lunch club").await;
+    app.data(
+        "mutation($id: ID!) { archiveAsset(id: $id, expectedVersion: 1) { status } }",
+        json!({"id": archived.to_string()}),
+    )
+    .await;
+    set_trusted(&app, org, false).await;
+    let pending = app
+        .data_as(
+            Some(&editor),
+            "mutation($input: CreateAssetInput!) { createAsset(input: $input) { id } }",
+            json!({"input": {"kind": "COMMUNITY_GROUP", "name": "New lunch club",
+                             "geometry": point(HOME.0, HOME.1), "organizationId": org.to_string()}}),
+        )
+        .await["createAsset"]["id"]
+        .as_str()
+        .unwrap()
+        .parse::<Uuid>()
+        .unwrap();
+    let query =
+        "query($id: ID!, $all: Boolean, $first: Int, $after: String) { organization(id: $id) {
+        assets(includeArchived: $all, first: $first, after: $after) {
+            edges { node { id status } cursor } pageInfo { hasNextPage endCursor } } } }";
+    let ids = |v: &Value| -> Vec<Uuid> {
+        v["organization"]["assets"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["id"].as_str().unwrap().parse().unwrap())
+            .collect()
+    };
+    let sorted = |mut v: Vec<Uuid>| {
+        v.sort();
+        v
+    };
+    let vars = |all: bool| json!({"id": org.to_string(), "all": all});
+    for who in [None, Some(outsider.as_str())] {
+        // archived ones are never shown to the public, even when asked for
+        for all in [false, true] {
+            assert_eq!(ids(&app.data_as(who, query, vars(all)).await), vec![listed]);
+        }
+    }
+    assert_eq!(
+        ids(&app.data_as(Some(&editor), query, vars(false)).await),
+        sorted(vec![listed, pending])
+    );
+    let everything = sorted(vec![listed, archived, pending]);
+    assert_eq!(
+        ids(&app.data_as(Some(&editor), query, vars(true)).await),
+        everything
+    );
+    // one at a time, in the same order, each once
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = app
+            .data_as(
+                Some(&editor),
+                query,
+                json!({"id": org.to_string(), "all": true, "first": 1, "after": after}),
+            )
+            .await;
+        seen.extend(ids(&page));
+        let info = &page["organization"]["assets"]["pageInfo"];
+        if !info["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = info["endCursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(seen, everything);
+    let bad = app
+        .error_as(
+            Some(&editor),
+            query,
+            json!({"id": org.to_string(), "first": 0}),
+        )
+        .await;
+    assert_eq!(code(&bad), "INVALID_INPUT");
+}
+
 on_both_backends!(
     authorization_matrix,
+    an_organization_lists_its_assets,
     the_write_itself_enforces_ownership,
     bad_and_revoked_tokens_are_refused,
     untrusted_edits_wait_for_a_moderator,
