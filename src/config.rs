@@ -205,6 +205,11 @@ pub struct ServeArgs {
     /// The largest request body accepted, in bytes.
     #[arg(long, env = "ASSETMAP_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// A MapLibre style (JSON) for the web map's basemap, e.g. the council's own; without
+    /// one the map draws Greater Manchester's boroughs and wards, and loads nothing from
+    /// anywhere else.
+    #[arg(long, env = "ASSETMAP_BASEMAP_STYLE")]
+    pub basemap_style: Option<url::Url>,
 }
 
 #[derive(Debug, Clone, Args)]

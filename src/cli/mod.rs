@@ -28,6 +28,11 @@ pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("{o:?} is not a valid CORS origin"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    if let Some(style) = &serve.basemap_style
+        && !matches!(style.scheme(), "http" | "https")
+    {
+        anyhow::bail!("--basemap-style must be an http or https address, not {style}");
+    }
     let jwt = match &serve.jwt_key {
         None => None,
         Some(path) => {
@@ -60,6 +65,8 @@ pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
             rate_limit_burst: serve.rate_limit_burst,
             cors_origins,
             jwt,
+            basemap_style: serve.basemap_style.as_ref().map(ToString::to_string),
+            publish_schema: serve.introspection,
             live: LiveConfig {
                 max_connections: serve.max_live_connections,
                 max_subscriptions: serve.max_subscriptions_per_connection,
@@ -74,7 +81,7 @@ pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
     })
     .await?;
     let addr = app.local_addr()?;
-    tracing::info!(http.addr = %addr, "listening: GraphiQL at http://{addr}/ , API at POST http://{addr}/graphql");
+    tracing::info!(http.addr = %addr, "listening: the map at http://{addr}/ , GraphiQL at http://{addr}/graphiql , API at POST http://{addr}/graphql");
     app.run_until(shutdown_signal()).await
 }
 

@@ -1,13 +1,12 @@
 //! `POST /graphql`: checks the request's shape before async-graphql sees it, runs it,
 //! and gives every error a code.
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ErrorExtensionValues, Positioned};
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Response, StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 
 use super::errors::error_response;
 use super::{AppState, REQUEST_ID};
@@ -23,15 +22,6 @@ pub const MAX_ALIASES: usize = 50;
 pub const MAX_FIELDS: usize = 1_000;
 /// The most fragment definitions one document may hold.
 pub const MAX_FRAGMENTS: usize = 50;
-
-pub async fn graphiql() -> impl IntoResponse {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .finish(),
-    )
-}
 
 fn bad_request(message: &str) -> Response<Body> {
     error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", message)

@@ -5,7 +5,8 @@
 //! - `GET /feeds/assets`: the change log as an RPDE feed (`feed`)
 //! - `GET /oruk/...`: the directory as an Open Referral UK 3.0 API (`oruk`)
 //! - `GET /tiles/{z}/{x}/{y}.mvt`, `GET /tiles.json`: vector tiles (`tiles`)
-//! - `GET /` and `GET /graphql`: GraphiQL (never executes anything)
+//! - `GET /`: the web map; `GET /s/{code}`: a resident's shortlist; `GET /graphiql`
+//!   and `GET /graphql`: GraphiQL (never executes anything); all bundled (`web`)
 //! - `GET /health` (liveness), `GET /ready` (database reachable, migrations current),
 //!   `GET /metrics` (Prometheus text format)
 //!
@@ -22,6 +23,7 @@ mod ops;
 mod oruk;
 mod serve;
 mod tiles;
+mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -75,6 +77,11 @@ pub struct HttpConfig {
     pub live: live::LiveConfig,
     /// What the RPDE feed says about itself.
     pub feed: feed::FeedConfig,
+    /// The web map's basemap (a MapLibre style URL); none: the built-in boundaries.
+    pub basemap_style: Option<String>,
+    /// Serve the schema's SDL at `GET /schema.graphql` (for GraphiQL and code
+    /// generators); off when introspection is.
+    pub publish_schema: bool,
 }
 
 impl Default for HttpConfig {
@@ -89,6 +96,8 @@ impl Default for HttpConfig {
             jwt: None,
             live: live::LiveConfig::default(),
             feed: feed::FeedConfig::default(),
+            basemap_style: None,
+            publish_schema: true,
         }
     }
 }
@@ -153,13 +162,16 @@ pub fn router(schema: AppSchema, db: Db, config: &HttpConfig, tasks: &Tasks) -> 
     let feed_route = feed_route.layer(open.clone());
     let tile_route = tile_route.layer(open.clone());
     let routes = Router::new()
-        .route("/graphql", graphql_route.get(graphql::graphiql))
+        .route("/graphql", graphql_route.get(web::graphiql))
         .route("/graphql/ws", live_route)
         .route("/feeds/assets", feed_route)
         .route("/tiles/{z}/{x}/{tile}", tile_route)
         .route("/tiles.json", get(tiles::tilejson).layer(open))
         .merge(oruk_routes)
-        .route("/", get(graphql::graphiql))
+        .merge(web::routes(
+            config.basemap_style.as_deref(),
+            config.publish_schema.then(|| state.schema.sdl()),
+        ))
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))

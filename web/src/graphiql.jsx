@@ -1,0 +1,43 @@
+// GraphiQL, bundled: the explorer works with no internet at all. It reads the schema
+// from the server's SDL (GET /schema.graphql) rather than introspecting: the API's depth
+// limit is lower than GraphiQL's introspection query needs.
+import { createRoot } from 'react-dom/client';
+import { GraphiQL } from 'graphiql';
+import { buildSchema } from 'graphql';
+import './graphiql.css';
+
+async function fetcher(params, options = {}) {
+  const headers = { 'content-type': 'application/json', ...(options.headers || {}) };
+  const response = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify(params) });
+  return response.json();
+}
+
+const DEFAULT_QUERY = `# Community assets within 1 km of Manchester Piccadilly, nearest first.
+# To act as a link worker or an editor, add a header below:
+# {"Authorization": "Bearer <your token>"}
+{
+  nearbyAssets(near: {lon: -2.2309, lat: 53.4774}, radiusMeters: 1000, first: 5) {
+    edges {
+      distanceMeters
+      reasons { detail }
+      node { name kind openingHours isOpen }
+    }
+  }
+}
+`;
+
+async function start() {
+  let schema = null;
+  try {
+    const response = await fetch('/schema.graphql');
+    if (response.ok) schema = buildSchema(await response.text());
+  } catch {
+    // no schema: GraphiQL still runs queries, without completion
+  }
+  createRoot(document.getElementById('graphiql')).render(
+    <GraphiQL fetcher={fetcher} schema={schema} defaultQuery={DEFAULT_QUERY}
+      defaultEditorToolsVisibility="headers" isHeadersEditorEnabled />,
+  );
+}
+
+start();

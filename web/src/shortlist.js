@@ -1,0 +1,34 @@
+// The resident's page, /s/{code}: the shortlist a link worker made, readable on a
+// phone and printable, with no sign-in. Small on purpose (no map library).
+import './shortlist.css';
+import { ApiError, CARD_FIELDS, gql } from './api.js';
+import { card } from './card.js';
+import { clear, el } from './dom.js';
+
+const root = document.getElementById('shortlist');
+const code = decodeURIComponent(location.pathname.replace(/^\/s\//, '').replace(/\/$/, ''));
+const day = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' });
+
+async function show() {
+  const status = document.getElementById('status');
+  try {
+    const { shortlist } = await gql(`query($code: String!) { shortlist(code: $code) {
+      code note createdAt expiresAt items { archived asset { ${CARD_FIELDS} } } } }`, { code });
+    if (!shortlist) {
+      status.textContent = 'This shortlist was not found: the code may be mistyped, or it has expired. Ask the person who gave it to you for a new one.';
+      return;
+    }
+    clear(root).append(
+      el('h1', {}, 'Your shortlist'),
+      el('p', { class: 'meta' }, `Code ${shortlist.code} · made ${day.format(new Date(shortlist.createdAt))} · works until ${day.format(new Date(shortlist.expiresAt))}`),
+      shortlist.note ? el('p', { class: 'note' }, shortlist.note) : null,
+      el('button', { type: 'button', class: 'print', onclick: () => window.print() }, 'Print this list'),
+      el('ol', { class: 'items' }, shortlist.items.map((item) => el('li', {}, card(item.asset, { heading: 2, archived: item.archived })))),
+    );
+    document.title = `Your shortlist ${shortlist.code}: Assetmap`;
+  } catch (e) {
+    status.textContent = e instanceof ApiError ? e.sentence : 'The shortlist could not be loaded.';
+  }
+}
+
+show();
