@@ -177,6 +177,10 @@ pub fn router(schema: AppSchema, db: Db, config: &HttpConfig, tasks: &Tasks) -> 
         .route("/metrics", get(ops::metrics))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(middleware::from_fn(ops::record))
+        .layer(middleware::from_fn_with_state(
+            web::policy(config.basemap_style.as_deref()),
+            web::security_headers,
+        ))
         .with_state(state);
     with_layers(routes, config)
 }

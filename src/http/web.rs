@@ -17,9 +17,9 @@ use std::sync::OnceLock;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Request};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use sha2::{Digest, Sha256};
@@ -190,11 +190,9 @@ fn content_security_policy(basemap: Option<&str>) -> String {
     )
 }
 
-/// The pages' routes, each response with the security headers.
+/// The pages' routes (`security_headers` goes around every route, `GET /graphql` too).
 pub fn routes(basemap: Option<&str>, sdl: Option<String>) -> Router<AppState> {
     let config = serde_json::json!({ "basemapStyle": basemap }).to_string();
-    let csp = HeaderValue::from_str(&content_security_policy(basemap))
-        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     Router::new()
         .route("/", get(index))
         .route("/s/{code}", get(shortlist))
@@ -220,18 +218,27 @@ pub fn routes(basemap: Option<&str>, sdl: Option<String>) -> Router<AppState> {
                 }
             }),
         )
-        .layer(middleware::from_fn(move |request: Request, next: Next| {
-            let csp = csp.clone();
-            async move {
-                let mut response = next.run(request).await;
-                secure(response.headers_mut(), csp);
-                response
-            }
-        }))
 }
 
-/// The headers every page gets: its policy, no sniffing, no framing, and no referrer
-/// (a shortlist's code is in its address and must not leak to the sites it links to).
+/// The policy `security_headers` sends, for this basemap (or none).
+pub fn policy(basemap: Option<&str>) -> HeaderValue {
+    HeaderValue::from_str(&content_security_policy(basemap))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
+}
+
+/// Middleware: the headers every response gets: the policy, no sniffing, no framing,
+/// and no referrer (a shortlist's code is in its address and must not leak to the
+/// sites it links to).
+pub async fn security_headers(
+    State(csp): State<HeaderValue>,
+    request: Request,
+    next: Next,
+) -> Response<Body> {
+    let mut response = next.run(request).await;
+    secure(response.headers_mut(), csp);
+    response
+}
+
 fn secure(headers: &mut HeaderMap, csp: HeaderValue) {
     headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(

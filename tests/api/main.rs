@@ -28,4 +28,5 @@ mod replicas;
 mod search;
 mod tiles;
 mod trust;
+mod web;
 mod websites;

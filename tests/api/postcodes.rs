@@ -10,16 +10,8 @@ use crate::helpers::{Backend, TestApp, code, fresh_database};
 use crate::on_both_backends;
 
 /// A few postcodes in the ONS Postcode Directory's format: live, terminated, without
-/// coordinates, and a broken row.
-pub const ONSPD: &str = "\
-\"pcd\",\"pcd2\",\"pcds\",\"dointr\",\"doterm\",\"oseast1m\",\"osnrth1m\",\"lat\",\"long\"
-\"M2  5DW\",\"M2   5DW\",\"M2 5DW\",\"198001\",\"\",\"383877\",\"398194\",53.480800,-2.242600
-\"WN1 1RG\",\"WN1  1RG\",\"WN1 1RG\",\"198001\",\"\",\"358052\",\"405960\",53.549600,-2.632700
-\"M1  1AA\",\"M1   1AA\",\"M1 1AA\",\"198001\",\"200112\",\"384000\",\"398000\",53.479000,-2.240000
-\"ZZ1 1ZZ\",\"ZZ1  1ZZ\",\"ZZ1 1ZZ\",\"198001\",\"\",\"\",\"\",99.999999,0.000000
-\"BAD\",\"BAD\",\"not a postcode\",\"198001\",\"\",\"\",\"\",53.5,-2.6
-\"M3  3AA\",\"M3   3AA\",\"M3 3AA\",\"198001\",\"\",\"383000\",\"399000\",north,-2.25
-";
+/// coordinates, and a broken row (the browser tests load them too).
+pub const ONSPD: &str = include_str!("../fixtures/onspd.csv");
 
 pub async fn load_postcodes(app: &TestApp) {
     let report = assetmap::service::postcodes::import(

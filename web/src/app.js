@@ -4,7 +4,7 @@ import 'maplibre-gl/dist/maplibre-gl.css';
 import './app.css';
 import { ApiError, CARD_FIELDS, gql, setToken, token } from './api.js';
 import { card } from './card.js';
-import { clear, el } from './dom.js';
+import { append, clear, el } from './dom.js';
 import { ACCESSIBILITY, KINDS, distance } from './labels.js';
 import { Editor } from './editor.js';
 import { assetLayers, baseStyle } from './style.js';
@@ -181,6 +181,7 @@ async function search() {
       : `${n} result${n === 1 ? '' : 's'}, nearest first${n === 50 ? ' (the nearest 50)' : ''}.`;
     renderResults();
     fitResults(near);
+    status.scrollIntoView({ block: 'start' });
   } catch (e) {
     state.results = [];
     renderResults();
@@ -314,7 +315,7 @@ async function loadMine() {
     const { viewer } = await gql(`{ viewer { organizations { id name trusted
       assets(first: 100) { edges { node { id name kind status } } } } } }`);
     for (const org of viewer.organizations) {
-      box.append(el('h3', {}, org.name),
+      append(box, el('h3', {}, org.name),
         org.trusted ? null : el('p', { class: 'hint' }, 'Changes to these listings are checked by a moderator before they appear on the map.'));
       const items = org.assets.edges.map(({ node }) => el('li', {},
         el('button', { type: 'button', class: 'link', onclick: () => openEditor(node.id) }, node.name),

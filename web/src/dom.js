@@ -13,11 +13,12 @@ export function el(tag, attrs = {}, ...children) {
       if (safe) node.setAttribute('href', safe);
     } else node.setAttribute(key, value === true ? '' : String(value));
   }
-  append(node, children);
+  append(node, ...children);
   return node;
 }
 
-function append(node, children) {
+/** Appends children, skipping null, undefined and false (nested arrays flattened once). */
+export function append(node, ...children) {
   for (const child of children.flat()) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));

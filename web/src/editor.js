@@ -4,7 +4,7 @@
 // redone on top of theirs; an untrusted organization is told its change waits for a
 // moderator.
 import { ApiError, gql } from './api.js';
-import { clear, el } from './dom.js';
+import { append, clear, el } from './dom.js';
 import { ACCESSIBILITY } from './labels.js';
 
 const $ = (id) => document.getElementById(id);
@@ -60,7 +60,10 @@ export class Editor {
 
   message(text, kind = 'info') {
     const box = clear($('editor-message'));
-    if (text) box.append(el('p', { class: kind }, text));
+    if (text) {
+      box.append(el('p', { class: kind }, text));
+      box.scrollIntoView({ block: 'nearest' });
+    }
   }
 
   async open(id) {
@@ -74,6 +77,7 @@ export class Editor {
       }
       this.load(asset);
       this.message('');
+      this.showOnMap(asset.geometry);
       $('editor-heading').textContent = `Edit ${asset.name}`;
       $('editor-heading').focus();
     } catch (e) {
@@ -97,6 +101,20 @@ export class Editor {
       ? 'Type the coordinates, or choose "Move it on the map" and click the new place.'
       : `It is ${this.geometry.type.includes('Polygon') ? 'an area' : 'a route'}: choose "Redraw it on the map", click each corner in turn, then "Finish drawing".`;
     this.syncPointInputs();
+  }
+
+  /** Brings the listing into view on the map. */
+  showOnMap(geometry) {
+    const xs = [];
+    const ys = [];
+    const walk = (c) => {
+      if (typeof c[0] === 'number') {
+        xs.push(c[0]);
+        ys.push(c[1]);
+      } else c.forEach(walk);
+    };
+    walk(geometry.coordinates);
+    this.map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], { padding: 80, maxZoom: 16, duration: 0 });
   }
 
   syncPointInputs() {
@@ -230,8 +248,8 @@ export class Editor {
       el('td', {}, shown(f, edits[f])),
       el('td', {}, shown(f, current[f]))));
     const changedByThem = Object.keys(LABELS).filter((f) => !(f in edits) && !same(current[f], this.base[f]));
-    box.append(
-      el('h3', {}, 'Your edit and the saved version'),
+    append(box,
+      el('h3', { tabindex: '-1', id: 'conflict-heading' }, 'Your edit and the saved version'),
       el('table', {},
         el('caption', {}, `Saved version ${current.version}; your edit started from version ${this.base.version}`),
         el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Field'), el('th', { scope: 'col' }, 'Your edit'), el('th', { scope: 'col' }, 'Saved by someone else'))),
@@ -256,5 +274,7 @@ export class Editor {
         },
       }, 'Drop my edit'));
     box.hidden = false;
+    $('editor-message').scrollIntoView({ block: 'start' });
+    $('conflict-heading').focus({ preventScroll: true });
   }
 }

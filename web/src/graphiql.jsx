@@ -26,6 +26,27 @@ const DEFAULT_QUERY = `# Community assets within 1 km of Manchester Piccadilly, 
 }
 `;
 
+// CodeMirror's editors have no labels, and their scrolling areas cannot be reached
+// by keyboard: name each by its pane and let it take focus.
+const EDITORS = [
+  ['.graphiql-query-editor', 'Query editor'],
+  ['.graphiql-editor-tool [aria-label="Variables"], .graphiql-editor-tool .graphiql-editor:not(.hidden)', 'Variables or headers editor'],
+  ['.graphiql-response', 'Response'],
+];
+
+function label() {
+  for (const area of document.querySelectorAll('.CodeMirror textarea:not([aria-label])')) {
+    const named = EDITORS.find(([selector]) => area.closest(selector));
+    area.setAttribute('aria-label', named ? named[1] : 'Editor');
+  }
+  // CodeMirror gives them tabindex -1
+  for (const scroll of document.querySelectorAll('.CodeMirror-scroll:not([tabindex="0"])')) {
+    scroll.setAttribute('tabindex', '0');
+  }
+}
+
+new MutationObserver(label).observe(document.body, { childList: true, subtree: true });
+
 async function start() {
   let schema = null;
   try {

@@ -3,7 +3,7 @@
 import './shortlist.css';
 import { ApiError, CARD_FIELDS, gql } from './api.js';
 import { card } from './card.js';
-import { clear, el } from './dom.js';
+import { append, clear, el } from './dom.js';
 
 const root = document.getElementById('shortlist');
 const code = decodeURIComponent(location.pathname.replace(/^\/s\//, '').replace(/\/$/, ''));
@@ -18,7 +18,7 @@ async function show() {
       status.textContent = 'This shortlist was not found: the code may be mistyped, or it has expired. Ask the person who gave it to you for a new one.';
       return;
     }
-    clear(root).append(
+    append(clear(root),
       el('h1', {}, 'Your shortlist'),
       el('p', { class: 'meta' }, `Code ${shortlist.code} · made ${day.format(new Date(shortlist.createdAt))} · works until ${day.format(new Date(shortlist.expiresAt))}`),
       shortlist.note ? el('p', { class: 'note' }, shortlist.note) : null,
