@@ -7,6 +7,7 @@ import { card } from './card.js';
 import { append, clear, el } from './dom.js';
 import { ACCESSIBILITY, KINDS, distance } from './labels.js';
 import { Editor } from './editor.js';
+import { onChanges } from './live.js';
 import { assetLayers, baseStyle } from './style.js';
 
 const $ = (id) => document.getElementById(id);
@@ -348,4 +349,5 @@ accessChecks($('access-options'), 'access');
 accessChecks($('ed-access'), 'ed-access');
 loadNeeds();
 loadViewer();
+onChanges(refreshTiles);
 window.assetmap = { map, refreshTiles };

@@ -440,6 +440,29 @@ test('hostile listings: script and markup in a name, description and opening hou
   await finish(t);
 });
 
+test('the map shows an edit as it happens (live changes, tiles revalidated by ETag)', async () => {
+  const spot = [-2.2005, 53.5012];
+  const { id } = await createAsset({ kind: 'VENUE', name: 'Browser live venue', geometry: { type: 'Point', coordinates: spot } });
+  const t = await open();
+  const { page } = t;
+  const tileStatuses = [];
+  page.on('response', (r) => { if (r.url().includes('/tiles/')) tileStatuses.push(r.status()); });
+  await page.goto(`${base}/`);
+  await page.waitForSelector('body[data-map-ready]');
+  await page.evaluate((c) => window.assetmap.map.jumpTo({ center: c, zoom: 16 }), spot);
+  await mapIdle(page);
+  const names = () => page.evaluate(() => window.assetmap.map
+    .queryRenderedFeatures({ layers: ['asset-points'] }).map((f) => f.properties.name));
+  assert.ok((await names()).includes('Browser live venue'));
+  const before = tileStatuses.length;
+  await api('mutation($id: ID!) { updateAsset(id: $id, expectedVersion: 1, input: {name: "Browser live venue, renamed"}) { version } }', { id });
+  await page.waitForFunction(() => window.assetmap.map
+    .queryRenderedFeatures({ layers: ['asset-points'] }).some((f) => f.properties.name === 'Browser live venue, renamed'),
+  null, { timeout: 10_000 });
+  assert.ok(tileStatuses.length > before, 'the tiles were asked for again');
+  await finish(t);
+});
+
 test('GraphiQL is served from the binary and runs a query', async () => {
   const t = await open();
   const { page } = t;
