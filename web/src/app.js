@@ -182,7 +182,8 @@ async function search() {
       : `${n} result${n === 1 ? '' : 's'}, nearest first${n === 50 ? ' (the nearest 50)' : ''}.`;
     renderResults();
     fitResults(near);
-    status.scrollIntoView({ block: 'start' });
+    // the next Tab reaches the first result, not the rest of the form
+    status.focus();
   } catch (e) {
     state.results = [];
     renderResults();

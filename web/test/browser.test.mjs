@@ -463,6 +463,37 @@ test('the map shows an edit as it happens (live changes, tiles revalidated by ET
   await finish(t);
 });
 
+test('keyboard only: skip to the search, search, open a card, come back', async () => {
+  const t = await open();
+  const { page } = t;
+  await page.goto(`${base}/`);
+  await page.waitForSelector('#need-befriending');
+  const focused = () => page.evaluate(() => {
+    const a = document.activeElement;
+    return a.id || a.className || a.tagName;
+  });
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'skip', 'the first Tab reaches "Skip to the search"');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Tab');
+  assert.equal(await focused(), 'postcode');
+  await page.keyboard.type('M2 5DW');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => /result/.test(document.getElementById('search-status').textContent));
+  assert.equal(await focused(), 'search-status', 'focus moves to the results');
+  await page.keyboard.press('Tab');
+  const first = await page.evaluate(() => document.activeElement.textContent);
+  assert.equal(first, (await resultNames(page))[0], 'the next Tab is the first result');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#card-box:not([hidden]) article h2');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), first, 'focus is on the card\'s heading');
+  await page.keyboard.press('Shift+Tab');
+  assert.equal(await focused(), 'card-back');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), first, 'back on the result it came from');
+  await finish(t);
+});
+
 test('GraphiQL is served from the binary and runs a query', async () => {
   const t = await open();
   const { page } = t;
