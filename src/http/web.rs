@@ -178,10 +178,14 @@ async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response<Body> {
 }
 
 /// The Content-Security-Policy of every page: scripts and workers from this origin
-/// only; styles may be inline (the map library positions its controls with them);
-/// with a basemap, its tiles, sprites and fonts may come from any https address.
+/// only; styles may be inline (the map library positions its controls with them).
+/// With a basemap, its style's origin, and any https address (its tiles, sprites and
+/// fonts may be anywhere), may be fetched from; scripts still come from here only.
 fn content_security_policy(basemap: Option<&str>) -> String {
-    let elsewhere = if basemap.is_some() { " https:" } else { "" };
+    let elsewhere = basemap
+        .and_then(|b| url::Url::parse(b).ok())
+        .map(|u| format!(" {} https:", u.origin().ascii_serialization()))
+        .unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self'; worker-src 'self'; child-src 'self'; \
          style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:{elsewhere}; \

@@ -198,7 +198,10 @@ async fn a_basemap_opens_the_policy_to_its_tiles_only() {
     assert_eq!(config["basemapStyle"], style);
     let page = get(&app, "/", &[]).await;
     let csp = header(&page, CONTENT_SECURITY_POLICY);
-    assert!(csp.contains("connect-src 'self' https:;"), "{csp}");
+    assert!(
+        csp.contains("connect-src 'self' https://tiles.example.gov.uk https:;"),
+        "{csp}"
+    );
     assert!(csp.contains("script-src 'self';"), "{csp}");
 }
 

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
@@ -99,14 +100,14 @@ after(async () => {
  * A fresh browser context (optionally signed in), recording every request that leaves
  * the server's origin, every script error and every Content-Security-Policy refusal.
  */
-async function open(signedInAs = null, options = {}) {
+async function open(signedInAs = null, options = {}, origin = base) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, ...options });
   const seen = { foreign: [], errors: [], dialogs: [], requests: [] };
   context.on('request', (r) => {
     const url = r.url();
     seen.requests.push(r);
     if (url.startsWith('data:') || url.startsWith('blob:')) return;
-    if (new URL(url).origin !== base) seen.foreign.push(url);
+    if (new URL(url).origin !== origin) seen.foreign.push(url);
   });
   if (signedInAs) {
     await context.addInitScript((t) => sessionStorage.setItem('assetmap.token', t), signedInAs);
@@ -121,9 +122,9 @@ async function open(signedInAs = null, options = {}) {
 }
 
 /** What every test checks at its end: nothing left the origin, nothing was refused. */
-async function finish({ context, seen }) {
+async function finish({ context, seen }, allowed = []) {
   await context.close();
-  assert.deepEqual(seen.foreign, [], 'every request goes to the server\'s own origin');
+  assert.deepEqual(seen.foreign.filter((u) => !allowed.includes(u)), [], 'every request goes to the server\'s own origin');
   assert.deepEqual(seen.errors, [], 'no script errors and no Content-Security-Policy refusals');
   assert.deepEqual(seen.dialogs, [], 'no dialogs');
 }
@@ -492,6 +493,62 @@ test('keyboard only: skip to the search, search, open a card, come back', async 
   await page.keyboard.press('Enter');
   assert.equal(await page.evaluate(() => document.activeElement.textContent), first, 'back on the result it came from');
   await finish(t);
+});
+
+test('a council\'s basemap: the map draws its style under the assets', async () => {
+  // the council's style, served from another origin
+  const style = {
+    version: 8, sources: {},
+    layers: [{ id: 'council-background', type: 'background', paint: { 'background-color': '#ff00ff' } }],
+  };
+  const styleServer = createHttpServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
+    res.end(JSON.stringify(style));
+  });
+  await new Promise((r) => styleServer.listen(0, '127.0.0.1', r));
+  const styleUrl = `http://127.0.0.1:${styleServer.address().port}/style.json`;
+  const port = await freePort();
+  const council = spawn(BIN, ['--bind', `127.0.0.1:${port}`, '--basemap-style', styleUrl], {
+    env: { ...process.env, RUST_LOG: 'warn' }, stdio: 'ignore',
+  });
+  try {
+    for (let i = 0; ; i += 1) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/ready`)).ok) break;
+      } catch { /* not yet */ }
+      if (i > 300) throw new Error('the second server did not get ready');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const councilBase = `http://127.0.0.1:${port}`;
+    const t = await open(null, {}, councilBase);
+    const { page } = t;
+    await page.goto(`${councilBase}/`);
+    await page.waitForSelector('body[data-map-ready]');
+    await page.evaluate((c) => window.assetmap.map.jumpTo({ center: c, zoom: 14 }), M2_5DW);
+    await mapIdle(page);
+    const png = await page.locator('#map').screenshot();
+    await shot(page, 'basemap');
+    const magenta = await page.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const ctx = canvas.getContext('2d');
+      ctx.drawImage(bitmap, 0, 0);
+      const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i] > 240 && data[i + 1] < 15 && data[i + 2] > 240) n += 1;
+      return n / (data.length / 4);
+    }, png.toString('base64'));
+    assert.ok(magenta > 0.3, `the council's style is drawn: ${magenta}`);
+    const assets = await page.evaluate(() => window.assetmap.map.queryRenderedFeatures({ layers: ['asset-points'] }).length);
+    assert.ok(assets > 0, 'the assets are drawn over it');
+    // the style is the one address elsewhere the page may ask
+    assert.ok(t.seen.foreign.includes(styleUrl));
+    await finish(t, [styleUrl]);
+  } finally {
+    council.kill('SIGTERM');
+    styleServer.close();
+  }
 });
 
 test('GraphiQL is served from the binary and runs a query', async () => {
