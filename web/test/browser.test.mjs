@@ -390,6 +390,38 @@ test('the editor: save opening hours; a second editor saves first and the first 
   await finish(b);
 });
 
+test('the editor redraws a walking route on the map', async () => {
+  const org = (await api('mutation { createOrganization(input: {name: "Browser Ramblers", trusted: true}) { id } }')).createOrganization.id;
+  const name = 'Browser canal walk';
+  const line = { type: 'LineString', coordinates: [[-2.25, 53.475], [-2.245, 53.476]] };
+  const { id } = await createAsset({ kind: 'WALKING_ROUTE', name, geometry: line, organizationId: org });
+  const t = await open(token('editor', 'Browser tests (ramblers)', [org]));
+  const { page } = t;
+  await openEditor(page, name);
+  assert.ok(await page.isHidden('#ed-point'), 'a route has no coordinates to type');
+  await page.click('#ed-draw');
+  const box = await page.locator('#map').boundingBox();
+  const clicks = [[0.3, 0.5], [0.5, 0.4], [0.7, 0.55]];
+  const clicked = [];
+  for (const [fx, fy] of clicks) {
+    await page.evaluate(() => window.assetmap.map.once('click', (e) => { window.clickedAt = e.lngLat.toArray(); }));
+    await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+    clicked.push(await page.evaluate(() => window.clickedAt));
+  }
+  await page.click('#ed-draw-done');
+  await shot(page, 'editor-route');
+  await page.click('#editor button[type=submit]');
+  await saved(page, /Saved/);
+  const { asset } = await api('query($id: ID!) { asset(id: $id) { geometry version } }', { id });
+  assert.equal(asset.version, 2);
+  assert.equal(asset.geometry.type, 'LineString');
+  assert.equal(asset.geometry.coordinates.length, 3);
+  asset.geometry.coordinates.forEach(([lon, lat], i) => {
+    assert.ok(Math.abs(lon - clicked[i][0]) < 1e-5 && Math.abs(lat - clicked[i][1]) < 1e-5, `point ${i}`);
+  });
+  await finish(t);
+});
+
 test('an untrusted group\'s edit waits for a moderator, and the editor says so', async () => {
   const org = (await api('mutation { createOrganization(input: {name: "Browser New Group", trusted: false}) { id } }')).createOrganization.id;
   const name = 'Browser craft afternoon';
