@@ -66,6 +66,16 @@ async function createAsset(input) {
   return (await api('mutation($input: CreateAssetInput!) { createAsset(input: $input) { id version } }', { input })).createAsset;
 }
 
+async function waitReady(url, what) {
+  for (let i = 0; ; i += 1) {
+    try {
+      if ((await fetch(`${url}/ready`)).ok) return;
+    } catch { /* not yet */ }
+    if (i > 600) throw new Error(`${what} did not get ready`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   cli('postcodes', 'import', '--quiet', FIXTURE_POSTCODES);
@@ -77,13 +87,7 @@ before(async () => {
     env: { ...process.env, RUST_LOG: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   server.stderr.on('data', (d) => { serverLog += d; });
-  for (let i = 0; ; i += 1) {
-    try {
-      if ((await fetch(`${base}/ready`)).ok) break;
-    } catch { /* not yet */ }
-    if (i > 600) throw new Error(`the server did not get ready:\n${serverLog}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitReady(base, 'the server').catch((e) => { throw new Error(`${e.message}:\n${serverLog}`); });
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     // WebGL from the CPU (SwiftShader): the machine has no GPU
@@ -155,7 +159,7 @@ async function mapIdle(page) {
   await page.waitForTimeout(300);
 }
 
-/** Pixels of a PNG, counted in the browser: [saturated (asset colours), base-layer land]. */
+/** Pixels of a PNG, counted in the browser: saturated (asset colours), the base layer's land, magenta. */
 async function countPixels(page, png) {
   return page.evaluate(async (b64) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -166,13 +170,15 @@ async function countPixels(page, png) {
     const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
     let saturated = 0;
     let land = 0;
+    let magenta = 0;
     for (let i = 0; i < data.length; i += 4) {
       const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
       if (Math.max(r, g, b) - Math.min(r, g, b) > 60) saturated += 1;
       // the boroughs' fill, #f8f7f2
       if (Math.abs(r - 0xf8) < 4 && Math.abs(g - 0xf7) < 4 && Math.abs(b - 0xf2) < 4) land += 1;
+      if (r > 240 && g < 15 && b > 240) magenta += 1;
     }
-    return { saturated, land, total: data.length / 4 };
+    return { saturated, land, magenta, total: data.length / 4 };
   }, png.toString('base64'));
 }
 
@@ -544,13 +550,7 @@ test('a council\'s basemap: the map draws its style under the assets', async () 
     env: { ...process.env, RUST_LOG: 'warn' }, stdio: 'ignore',
   });
   try {
-    for (let i = 0; ; i += 1) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/ready`)).ok) break;
-      } catch { /* not yet */ }
-      if (i > 300) throw new Error('the second server did not get ready');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitReady(`http://127.0.0.1:${port}`, 'the second server');
     const councilBase = `http://127.0.0.1:${port}`;
     const t = await open(null, {}, councilBase);
     const { page } = t;
@@ -560,17 +560,8 @@ test('a council\'s basemap: the map draws its style under the assets', async () 
     await mapIdle(page);
     const png = await page.locator('#map').screenshot();
     await shot(page, 'basemap');
-    const magenta = await page.evaluate(async (b64) => {
-      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-      const ctx = canvas.getContext('2d');
-      ctx.drawImage(bitmap, 0, 0);
-      const { data } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-      let n = 0;
-      for (let i = 0; i < data.length; i += 4) if (data[i] > 240 && data[i + 1] < 15 && data[i + 2] > 240) n += 1;
-      return n / (data.length / 4);
-    }, png.toString('base64'));
+    const pixels = await countPixels(page, png);
+    const magenta = pixels.magenta / pixels.total;
     assert.ok(magenta > 0.3, `the council's style is drawn: ${magenta}`);
     const assets = await page.evaluate(() => window.assetmap.map.queryRenderedFeatures({ layers: ['asset-points'] }).length);
     assert.ok(assets > 0, 'the assets are drawn over it');
