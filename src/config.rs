@@ -210,6 +210,10 @@ pub struct ServeArgs {
     /// anywhere else.
     #[arg(long, env = "ASSETMAP_BASEMAP_STYLE")]
     pub basemap_style: Option<url::Url>,
+    /// Megabytes of rendered vector tiles kept in memory (one rendering per tile between
+    /// two edits of the map); 0 turns the cache off.
+    #[arg(long, env = "ASSETMAP_TILE_CACHE_MB", default_value_t = 64)]
+    pub tile_cache_mb: u64,
 }
 
 #[derive(Debug, Clone, Args)]

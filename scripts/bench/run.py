@@ -14,7 +14,8 @@ square, first 100, with geometry) and a corridor assetsIntersecting (a 500 m hex
 once with 16 connections (requests per second, p50/p99) and once with a single
 connection (p50, the latency of one search). Beside them it runs `{ __typename }` the
 same two ways: the GraphQL and HTTP layer's own ceiling on this machine, and fetches the
-vector tiles under the query points at zooms 10 and 14 (req/s, p50/p99, tile bytes). It reports the
+vector tiles under the query points at zooms 10 and 14 (req/s, p50/p99, tile bytes, and the first,
+uncached request for each distinct tile). It reports the
 server's start-up time to ready and its peak RSS, runs the same nearby search as plain
 SQL with pgbench on the same PostGIS data (ST_DWithin on geography with a GiST index,
 ORDER BY ST_Distance LIMIT 20) as the floor, prints our rate as a ratio of the floor and
@@ -35,6 +36,7 @@ import os
 import random
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -244,11 +246,17 @@ def tiles_run(port, z, points, duration, connections):
     with open(path_file, "w") as f:
         f.write("\n".join(paths) + "\n")
     sizes = []
+    cold = []  # the first request for each tile: drawn, not from the server's tile cache
+    seen = set()
     for p in paths[:50]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{p}", timeout=60) as r:
+        started = time.perf_counter()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{p}", timeout=120) as r:
             if r.status != 200:
                 raise RuntimeError(f"{p} answered {r.status}")
             sizes.append(len(r.read()))
+        if p not in seen:
+            seen.add(p)
+            cold.append((time.perf_counter() - started) * 1000)
     env = dict(os.environ, PATHS=path_file)
     threads = "1" if connections == 1 else "2"
     cmd = ["wrk", "-t", threads, "-c", str(connections), "-d", f"{duration}s", "--latency",
@@ -259,7 +267,8 @@ def tiles_run(port, z, points, duration, connections):
     s = json.loads(line[len("WRK_JSON "):])
     return {"rps": round(s["requests"] / (s["duration_us"] / 1e6), 1), "p50_ms": s["p50_us"] / 1000,
             "p99_ms": s["p99_us"] / 1000, "errors": s["errors"], "mean_bytes": round(sum(sizes) / len(sizes)),
-            "max_bytes": max(sizes)}
+            "max_bytes": max(sizes), "distinct": len(set(paths)),
+            "cold_p50_ms": round(statistics.median(cold), 1), "cold_max_ms": round(max(cold), 1)}
 
 
 def wrk(port, kind, points, duration, connections):
@@ -447,13 +456,15 @@ def main():
               f" {n['rps']:>10} {n['p50_ms']:>6.2f}/{n['p99_ms']:<6.2f} {n['single']['p50_ms']:>6.3f} {x_floor} {n['rps'] / c['rps']:>9.2f} |"
               f" {b['rps']:>12} {b['p99_ms']:>6.1f} {b['single']['p50_ms']:>8.3f} |"
               f" {i['rps']:>12} {i['p99_ms']:>6.1f} {i['single']['p50_ms']:>8.3f} | {r['peak_rss_mb']:>6}")
-    print("\ntiles (16 connections): req/s, p50/p99 ms, mean and largest bytes of 50")
+    print("\ntiles (16 connections, the server's tile cache on): req/s, p50/p99 ms, mean and largest bytes of 50;"
+          " distinct tiles; first request for each (drawn, not cached): p50 and max ms")
     for r in report["runs"]:
         for z in (10, 14):
             t = r.get(f"tiles_z{z}")
             if t:
                 print(f"{r['size']:<8} {r['backend']:<9} z{z:<3} {t['rps']:>9} {t['p50_ms']:>7.2f}/{t['p99_ms']:<7.2f} "
-                      f"{t['mean_bytes']:>8} {t['max_bytes']:>8}")
+                      f"{t['mean_bytes']:>8} {t['max_bytes']:>8} {t['distinct']:>5} "
+                      f"{t['cold_p50_ms']:>8.1f} {t['cold_max_ms']:>8.1f}")
     for size, floor in floors.items():
         print(f"floor {size}: pgbench {floor} tps (the nearby search as SQL: ST_DWithin geography + GiST, kind, ORDER BY ST_Distance LIMIT 20)")
     by = {(r["backend"], r["size"]): r for r in report["runs"]}

@@ -67,6 +67,7 @@ pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
             jwt,
             basemap_style: serve.basemap_style.as_ref().map(ToString::to_string),
             publish_schema: serve.introspection,
+            tile_cache_bytes: serve.tile_cache_mb.saturating_mul(1024 * 1024),
             live: LiveConfig {
                 max_connections: serve.max_live_connections,
                 max_subscriptions: serve.max_subscriptions_per_connection,

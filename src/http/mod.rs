@@ -82,6 +82,8 @@ pub struct HttpConfig {
     /// Serve the schema's SDL at `GET /schema.graphql` (for GraphiQL and code
     /// generators); off when introspection is.
     pub publish_schema: bool,
+    /// Bytes of rendered vector tiles kept in memory; 0 turns the cache off.
+    pub tile_cache_bytes: u64,
 }
 
 impl Default for HttpConfig {
@@ -98,6 +100,7 @@ impl Default for HttpConfig {
             feed: feed::FeedConfig::default(),
             basemap_style: None,
             publish_schema: true,
+            tile_cache_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -116,6 +119,8 @@ struct AppState {
     stop: tokio_util::sync::CancellationToken,
     /// Queries already parsed and within the limits, by their text.
     documents: Arc<graphql::Documents>,
+    /// Vector tiles already drawn, by the change log's position.
+    tiles: Arc<tiles::TileCache>,
 }
 
 /// The application's router with every layer applied; its housekeeping runs in `tasks`.
@@ -130,6 +135,7 @@ pub fn router(schema: AppSchema, db: Db, config: &HttpConfig, tasks: &Tasks) -> 
         feed: config.feed.clone(),
         stop: tasks.stop_token(),
         documents: Arc::new(graphql::Documents::default()),
+        tiles: Arc::new(tiles::TileCache::new(config.tile_cache_bytes)),
     };
     let mut graphql_route = post(graphql::execute);
     let mut live_route = get(live::upgrade);

@@ -6,8 +6,14 @@
 //! Tiles never go stale: each carries an `ETag` of the change log's position, so a
 //! client's `If-None-Match` gets `304 Not Modified` while nothing changed and the new
 //! tile the moment anything did (`Cache-Control: no-cache`: always ask).
+//!
+//! Rendered tiles are kept in memory (`TileCache`) by that same position, address and
+//! filter: everyone looking at the same part of the map between two edits is served
+//! one rendering, and a change to the map moves the position, so no one is ever served
+//! a tile drawn before it. Concurrent requests for a tile not yet drawn wait for the
+//! one rendering rather than each starting their own.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use axum::response::IntoResponse;
@@ -41,6 +47,79 @@ fn refused(e: &AppError) -> Response<Body> {
                 "INTERNAL",
                 "internal error",
             )
+        }
+    }
+}
+
+/// A rendered tile's identity: the change log's position it was drawn at, its address,
+/// and its filter (kinds and category slugs, sorted).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct TileKey {
+    position: i64,
+    tile: TileId,
+    filter: String,
+}
+
+#[derive(Clone)]
+struct TileBytes;
+
+impl quick_cache::Weighter<TileKey, Bytes> for TileBytes {
+    fn weight(&self, key: &TileKey, tile: &Bytes) -> u64 {
+        u64::try_from(key.filter.len() + tile.len() + 64).unwrap_or(u64::MAX)
+    }
+}
+
+/// Rendered tiles by position, address and filter, up to a number of bytes.
+pub struct TileCache(Option<quick_cache::sync::Cache<TileKey, Bytes, TileBytes>>);
+
+impl TileCache {
+    /// A cache of up to `bytes` of tiles; 0 turns it off.
+    pub fn new(bytes: u64) -> Self {
+        Self((bytes > 0).then(|| {
+            // a tile is some tens of KB
+            let items = usize::try_from(bytes / 20_000)
+                .unwrap_or(usize::MAX)
+                .max(16);
+            quick_cache::sync::Cache::with_weighter(items, bytes, TileBytes)
+        }))
+    }
+}
+
+/// The tile's bytes at `position`: from the cache, or drawn (once, however many ask).
+async fn bytes(
+    state: &AppState,
+    position: i64,
+    tile: TileId,
+    filter: &AssetFilter,
+) -> Result<Bytes, AppError> {
+    let render = || async {
+        let category_ids = categories::expand(&state.db.read, &filter.categories).await?;
+        tiles::render(&state.db, tile, filter, &category_ids)
+            .await
+            .map(Bytes::from)
+    };
+    let Some(cache) = &state.tiles.0 else {
+        return render().await;
+    };
+    let mut kinds: Vec<&str> = filter.kinds.iter().map(|k| k.as_str()).collect();
+    kinds.sort_unstable();
+    let mut slugs: Vec<&str> = filter.categories.iter().map(String::as_str).collect();
+    slugs.sort_unstable();
+    let key = TileKey {
+        position,
+        tile,
+        filter: format!("{}|{}", kinds.join(","), slugs.join(",")),
+    };
+    match cache.get_value_or_guard_async(&key).await {
+        Ok(bytes) => {
+            metrics::counter!("assetmap_tile_cache_total", "result" => "hit").increment(1);
+            Ok(bytes)
+        }
+        Err(guard) => {
+            metrics::counter!("assetmap_tile_cache_total", "result" => "miss").increment(1);
+            let bytes = render().await?;
+            let _ = guard.insert(bytes.clone());
+            Ok(bytes)
         }
     }
 }
@@ -113,11 +192,7 @@ pub async fn tile(
     let mut response = if unchanged {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let category_ids = match categories::expand(&state.db.read, &filter.categories).await {
-            Ok(ids) => ids,
-            Err(e) => return refused(&e),
-        };
-        match tiles::render(&state.db, tile, &filter, &category_ids).await {
+        match bytes(&state, position, tile, &filter).await {
             Ok(bytes) => {
                 let mut r = Body::from(bytes).into_response();
                 r.headers_mut().insert(

@@ -38,7 +38,7 @@ const MAX_FEATURES: u64 = 500;
 
 /// A tile address, checked: `z` at most [`MAX_ZOOM`], `x` and `y` within the zoom's
 /// grid.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TileId {
     pub z: u8,
     pub x: u32,

@@ -283,6 +283,25 @@ async fn tiles_answer_304_until_something_changes(backend: Backend) {
     let again = fetch(&app, Z14, "", Some(&etag)).await;
     assert_eq!(again.status(), 304);
     assert!(again.bytes().await.unwrap().is_empty());
+    // drawn once, served again from memory: the same bytes; a filter is its own tile
+    let first = first.bytes().await.unwrap();
+    assert_eq!(
+        fetch(&app, Z14, "", None).await.bytes().await.unwrap(),
+        first
+    );
+    for (query, expected) in [
+        ("?kinds=PARK", vec![]),
+        ("?kinds=VENUE", vec!["Hall"]),
+        ("?kinds=PARK", vec![]),
+        ("?kinds=VENUE,PARK", vec!["Hall"]),
+        ("?kinds=PARK,VENUE", vec!["Hall"]),
+    ] {
+        assert_eq!(
+            names(&features(&app, Z14, query).await),
+            expected,
+            "{query}"
+        );
+    }
     // an edit: the same validator now gets the new tile
     app.data(
         "mutation($id: ID!, $v: Int!) { updateAsset(id: $id, expectedVersion: $v, input: {name: \"Village hall\"}) { id } }",
@@ -295,6 +314,29 @@ async fn tiles_answer_304_until_something_changes(backend: Backend) {
     assert_eq!(
         names(&decode(&fresh.bytes().await.unwrap())),
         ["Village hall"]
+    );
+    assert_eq!(
+        names(&features(&app, Z14, "?kinds=VENUE").await),
+        ["Village hall"]
+    );
+}
+
+/// With the tile cache turned off, every tile is drawn on request, the same as ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiles_without_the_cache() {
+    let app = TestApp::spawn_configured(
+        Backend::Sqlite,
+        crate::helpers::fresh_database(Backend::Sqlite).await,
+        |config| config.http.tile_cache_bytes = 0,
+    )
+    .await;
+    app.create_asset(json!({"kind": "VENUE", "name": "Hall", "geometry": point(HOME.0, HOME.1)}))
+        .await;
+    assert_eq!(names(&features(&app, Z14, "").await), ["Hall"]);
+    let first = fetch(&app, Z14, "", None).await.bytes().await.unwrap();
+    assert_eq!(
+        fetch(&app, Z14, "", None).await.bytes().await.unwrap(),
+        first
     );
 }
 

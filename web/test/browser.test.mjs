@@ -273,6 +273,39 @@ test('a search by postcode lists the assets nearest first, as the API orders the
   await finish(t);
 });
 
+test('a click on the map searches around that point', async () => {
+  const t = await open();
+  const { page } = t;
+  await page.goto(`${base}/`);
+  await page.waitForSelector('body[data-map-ready]');
+  // Piccadilly Gardens at zoom 17: a spot between assets, not on one
+  await page.evaluate(() => window.assetmap.map.jumpTo({ center: [-2.2366, 53.4809], zoom: 17 }));
+  await mapIdle(page);
+  const spot = await page.evaluate(() => {
+    const map = window.assetmap.map;
+    const { width, height } = map.getCanvas().getBoundingClientRect();
+    for (let y = 60; y < height - 60; y += 20) {
+      for (let x = 60; x < width - 60; x += 20) {
+        const near = map.queryRenderedFeatures([[x - 12, y - 12], [x + 12, y + 12]],
+          { layers: ['asset-points', 'asset-lines', 'asset-areas', 'asset-clusters'] });
+        if (!near.length) return { x, y };
+      }
+    }
+    return null;
+  });
+  assert.ok(spot, 'an empty spot on the map');
+  const box = await page.locator('#map').boundingBox();
+  await page.evaluate(() => window.assetmap.map.once('click', (e) => { window.clickedAt = e.lngLat.toArray(); }));
+  await page.mouse.click(box.x + spot.x, box.y + spot.y);
+  await page.waitForFunction(() => /result|Nothing matches/.test(document.getElementById('search-status').textContent));
+  const [lon, lat] = await page.evaluate(() => window.clickedAt);
+  const expected = (await api(`query($lon: Float!, $lat: Float!) { nearbyAssets(near: {lon: $lon, lat: $lat},
+    radiusMeters: 2000, first: 50) { edges { node { name } } } }`, { lon, lat }, null)).nearbyAssets.edges.map((e) => e.node.name);
+  assert.ok(expected.length > 0);
+  assert.deepEqual(await resultNames(page), expected);
+  await finish(t);
+});
+
 test('shortlist: a link worker picks results, the resident opens /s/{code} without signing in', async () => {
   const t = await open();
   const { page } = t;
