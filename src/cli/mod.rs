@@ -359,25 +359,58 @@ pub async fn export(db: &DbArgs, args: &ExportArgs) -> anyhow::Result<()> {
             eprintln!("exported {n} assets");
         }
         Some(path) => {
-            // write beside the target, then rename: readers never see half a file
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(std::path::Path::new("."));
-            let tmp = tempfile_in(dir)?;
-            let mut out = std::io::BufWriter::new(tmp.1);
-            let n = service::export::export(&db, &mut out)
-                .await
-                .map_err(|e| anyhow::anyhow!("export failed: {e:?}"))?;
-            out.into_inner()
-                .map_err(|e| anyhow::anyhow!("writing export: {e}"))?
-                .sync_all()?;
-            std::fs::rename(&tmp.0, path)
-                .with_context(|| format!("moving the export to {}", path.display()))?;
+            let n = export_to(&db, path).await?;
             eprintln!("exported {n} assets to {}", path.display());
         }
     }
     Ok(())
+}
+
+/// Writes the export to `path`. A file (or a new one) is written beside itself and then
+/// renamed into place, so readers never see half of it; through a symbolic link, the file
+/// it names is replaced and the link stays. Anything else (a pipe, `/dev/null`, a
+/// terminal) is written to as it is: renaming over it would replace a device with a file.
+async fn export_to(db: &crate::db::Db, path: &std::path::Path) -> anyhow::Result<u64> {
+    let export = |sink: std::fs::File| async {
+        let mut out = std::io::BufWriter::new(sink);
+        let n = service::export::export(db, &mut out)
+            .await
+            .map_err(|e| anyhow::anyhow!("export failed: {e:?}"))?;
+        let file = out
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("writing export: {e}"))?;
+        anyhow::Ok((n, file))
+    };
+    let target = match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => {
+            let sink = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            return Ok(export(sink).await?.0);
+        }
+        Ok(_) => {
+            std::fs::canonicalize(path).with_context(|| format!("resolving {}", path.display()))?
+        }
+        Err(_) => path.to_path_buf(),
+    };
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let tmp = tempfile_in(dir)?;
+    let written = export(tmp.1).await;
+    let (n, file) = match written {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp.0);
+            return Err(e);
+        }
+    };
+    file.sync_all()?;
+    std::fs::rename(&tmp.0, &target)
+        .with_context(|| format!("moving the export to {}", path.display()))?;
+    Ok(n)
 }
 
 fn tempfile_in(dir: &std::path::Path) -> anyhow::Result<(std::path::PathBuf, std::fs::File)> {

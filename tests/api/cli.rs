@@ -475,3 +475,71 @@ async fn tokens_are_issued_listed_and_revoked_from_the_cli(backend: Backend) {
         String::from_utf8_lossy(&assetmap(&["token", "list"], &url).stdout).contains("revoked")
     );
 }
+
+/// Exporting to something that is not a file (a pipe, a device such as /dev/null) writes
+/// to it as it is, and it stays what it was; through a symbolic link the linked file is
+/// replaced and the link stays. (Renaming the finished export over its target once
+/// turned a machine's /dev/null into a plain file.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_to_a_pipe_or_through_a_link() {
+    use std::os::unix::fs::FileTypeExt;
+    let database = fresh_database(Backend::Sqlite).await;
+    let libraries = repo_file("data/gm/gm_libraries.geojson");
+    let out = assetmap(&["import", &libraries, "--kind", "venue"], &database.url);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dir = tempfile::tempdir().unwrap();
+
+    // a named pipe, read by another thread while the export writes to it
+    let fifo = dir.path().join("pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let out = assetmap(
+        &["export", "--output", fifo.to_str().unwrap()],
+        &database.url,
+    );
+    if !out.status.success() {
+        // let the reader go before failing
+        drop(std::fs::OpenOptions::new().write(true).open(&fifo));
+        panic!("{}", stderr(&out));
+    }
+    // checked before waiting on the reader, which would wait for ever on a lost pipe
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo(),
+        "the pipe is still a pipe"
+    );
+    let piped: Value = serde_json::from_str(&reader.join().unwrap()).unwrap();
+    assert_eq!(piped["features"].as_array().unwrap().len(), 141);
+
+    // a link to a file: the file is replaced, the link stays
+    let file = dir.path().join("real.geojson");
+    std::fs::write(&file, "old").unwrap();
+    let link = dir.path().join("link.geojson");
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    let out = assetmap(
+        &["export", "--output", link.to_str().unwrap()],
+        &database.url,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let linked: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(linked["features"].as_array().unwrap().len(), 141);
+    // the pipe, the file and the link; no temporary file left behind
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
+}
