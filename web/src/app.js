@@ -53,9 +53,9 @@ map.on('click', (e) => {
     map.easeTo({ center: e.lngLat, zoom: Math.min(map.getZoom() + 2, 16) });
     return;
   }
-  const hit = map.queryRenderedFeatures(e.point, { layers: ASSET_LAYERS })[0];
+  const hit = map.queryRenderedFeatures(e.point, { layers: ['search-results', ...ASSET_LAYERS] })[0];
   if (hit && hit.properties.id) {
-    openCard(hit.properties.id);
+    openCard(hit.properties.id, state.results.find((edge) => edge.node.id === hit.properties.id) || null);
     return;
   }
   // anywhere else: search around the point clicked
@@ -182,11 +182,14 @@ async function search() {
       : `${n} result${n === 1 ? '' : 's'}, nearest first${n === 50 ? ' (the nearest 50)' : ''}.`;
     renderResults();
     fitResults(near);
+    state.radius = Number($('radius').value);
+    drawSearched(state.radius);
     // the next Tab reaches the first result, not the rest of the form
     status.focus();
   } catch (e) {
     state.results = [];
     renderResults();
+    drawSearched(null);
     status.textContent = e instanceof ApiError ? e.sentence : 'The search failed.';
   }
 }
@@ -198,6 +201,51 @@ function fitResults(near) {
   if (state.point) bounds.extend(state.point);
   for (const edge of state.results.slice(0, 10)) extendBounds(bounds, edge.node.geometry);
   if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 60, maxZoom: 15 });
+}
+
+/** A point of a geometry to mark it by: a point itself, else the middle of its box. */
+function markAt(geometry) {
+  if (geometry.type === 'Point') return geometry.coordinates;
+  const xs = [];
+  const ys = [];
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      xs.push(c[0]);
+      ys.push(c[1]);
+    } else c.forEach(walk);
+  };
+  walk(geometry.coordinates);
+  return [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+}
+
+/** A circle of `meters` around `[lon, lat]`, as a ring of 72 points (spherical Earth). */
+function circle([lon, lat], meters) {
+  const ring = [];
+  const d = meters / 6_371_008.8;
+  const lat1 = (lat * Math.PI) / 180;
+  const lon1 = (lon * Math.PI) / 180;
+  for (let i = 0; i <= 72; i += 1) {
+    const bearing = (i * 5 * Math.PI) / 180;
+    const lat2 = Math.asin(Math.sin(lat1) * Math.cos(d) + Math.cos(lat1) * Math.sin(d) * Math.cos(bearing));
+    const lon2 = lon1 + Math.atan2(Math.sin(bearing) * Math.sin(d) * Math.cos(lat1), Math.cos(d) - Math.sin(lat1) * Math.sin(lat2));
+    ring.push([(lon2 * 180) / Math.PI, (lat2 * 180) / Math.PI]);
+  }
+  return ring;
+}
+
+/** Draws the search's reach (around a clicked point) and marks its results. */
+function drawSearched(radius, selected = null) {
+  const source = map.getSource('searched');
+  if (!source) return;
+  const features = state.results.map((edge) => ({
+    type: 'Feature',
+    properties: { role: 'result', id: edge.node.id, selected: edge.node.id === selected },
+    geometry: { type: 'Point', coordinates: markAt(edge.node.geometry) },
+  }));
+  if (state.point && radius) {
+    features.push({ type: 'Feature', properties: { role: 'radius' }, geometry: { type: 'LineString', coordinates: circle(state.point, radius) } });
+  }
+  source.setData({ type: 'FeatureCollection', features });
 }
 
 function extendBounds(bounds, geometry) {
@@ -290,6 +338,7 @@ export async function openCard(id, edge = null) {
     el('p', { class: 'meta' }, `${distance(edge.distanceMeters)} away`),
     el('ul', { class: 'reasons', 'aria-label': 'Why it matched' }, edge.reasons.filter((r) => r.kind !== 'DISTANCE').map((r) => el('li', {}, r.detail)))) : null;
   box.append(card(asset, { heading: 2, extra }));
+  drawSearched(state.radius, asset.id);
   if (mayEdit(asset)) {
     box.append(el('button', { type: 'button', class: 'primary', onclick: () => openEditor(asset.id) }, 'Edit this listing'));
   }
@@ -299,6 +348,7 @@ export async function openCard(id, edge = null) {
 
 $('card-back').addEventListener('click', () => {
   show('find');
+  drawSearched(state.radius);
   if (returnFocus && document.contains(returnFocus)) returnFocus.focus();
 });
 

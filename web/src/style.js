@@ -22,6 +22,8 @@ export function assetLayers() {
       },
       // what the listing editor is drawing
       editing: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
+      // the search's reach and its results (the open card's asset marked `selected`)
+      searched: { type: 'geojson', data: { type: 'FeatureCollection', features: [] } },
     },
     layers: [
       {
@@ -53,6 +55,21 @@ export function assetLayers() {
           'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 3, 14, 6, 18, 9],
           'circle-stroke-color': '#ffffff',
           'circle-stroke-width': 1.5,
+        },
+      },
+      {
+        id: 'search-radius', type: 'line', source: 'searched',
+        filter: ['==', ['get', 'role'], 'radius'],
+        paint: { 'line-color': '#6a1b9a', 'line-width': 1.5, 'line-dasharray': [3, 2] },
+      },
+      {
+        id: 'search-results', type: 'circle', source: 'searched',
+        filter: ['==', ['get', 'role'], 'result'],
+        paint: {
+          'circle-color': 'rgba(0, 0, 0, 0)',
+          'circle-radius': ['case', ['boolean', ['get', 'selected'], false], 13, 9],
+          'circle-stroke-color': ['case', ['boolean', ['get', 'selected'], false], '#e65100', '#6a1b9a'],
+          'circle-stroke-width': ['case', ['boolean', ['get', 'selected'], false], 4, 2.5],
         },
       },
       {

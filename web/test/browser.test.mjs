@@ -303,6 +303,16 @@ test('a click on the map searches around that point', async () => {
     radiusMeters: 2000, first: 50) { edges { node { name } } } }`, { lon, lat }, null)).nearbyAssets.edges.map((e) => e.node.name);
   assert.ok(expected.length > 0);
   assert.deepEqual(await resultNames(page), expected);
+  // the results are marked on the map, inside the search's circle (zoomed out to see it all)
+  await page.evaluate(([x, y]) => window.assetmap.map.jumpTo({ center: [x, y], zoom: 12 }), [lon, lat]);
+  await mapIdle(page);
+  const drawn = await page.evaluate(() => ({
+    results: new Set(window.assetmap.map.queryRenderedFeatures({ layers: ['search-results'] }).map((f) => f.properties.id)).size,
+    rings: window.assetmap.map.queryRenderedFeatures({ layers: ['search-radius'] }).length,
+  }));
+  assert.ok(drawn.results > 0, `results marked: ${JSON.stringify(drawn)}`);
+  assert.ok(drawn.rings > 0, 'the 2 km circle is drawn');
+  await shot(page, 'search-click');
   await finish(t);
 });
 
