@@ -5,6 +5,7 @@ import './app.css';
 import { ApiError, CARD_FIELDS, gql, setToken, token } from './api.js';
 import { card } from './card.js';
 import { append, clear, el } from './dom.js';
+import { bounds, markAt } from './geometry.js';
 import { ACCESSIBILITY, KINDS, distance } from './labels.js';
 import { Editor } from './editor.js';
 import { onChanges } from './live.js';
@@ -38,7 +39,6 @@ async function createMap() {
     }
     document.body.dataset.mapReady = 'true';
   });
-  map.on('idle', () => { document.body.dataset.mapIdle = String(Date.now()); });
   return map;
 }
 
@@ -75,7 +75,7 @@ function setSearchPoint(lonLat) {
 }
 
 /** Asks the tile source again: its ETags tell the browser what changed. */
-export function refreshTiles() {
+function refreshTiles() {
   const source = map.getSource('assets');
   if (source && source.setTiles) source.setTiles(source.tiles);
 }
@@ -84,18 +84,19 @@ export function refreshTiles() {
 
 async function loadViewer() {
   state.viewer = null;
+  let refused = null;
   if (token()) {
     try {
       const data = await gql('{ viewer { name role organizations { id name trusted } } }');
       state.viewer = data.viewer;
     } catch (e) {
       setToken(null);
-      $('who').textContent = e instanceof ApiError ? e.sentence : 'Signing in failed.';
+      refused = e instanceof ApiError ? e.sentence : 'Signing in failed.';
     }
   }
   const v = state.viewer;
   if (v) $('who').textContent = `Signed in as ${v.name} (${v.role.toLowerCase().replace('_', ' ')})`;
-  else if (!token()) $('who').textContent = 'Not signed in: anyone can search; sign in to make shortlists or edit listings.';
+  else $('who').textContent = refused || 'Not signed in: anyone can search; sign in to make shortlists or edit listings.';
   $('signin').hidden = Boolean(v);
   $('signout').hidden = !v;
   $('shortlist-box').hidden = !(v && ['LINK_WORKER', 'MODERATOR', 'ADMIN'].includes(v.role));
@@ -172,18 +173,19 @@ async function search() {
   if ($('free').checked) filter.free = true;
   const openAt = $('open-at').value;
   if (openAt) filter.openAt = new Date(openAt).toISOString();
+  const radius = Number($('radius').value);
   status.textContent = 'Searching…';
   try {
-    const data = await gql(SEARCH, { near, radius: Number($('radius').value), filter, first: 50 });
+    const data = await gql(SEARCH, { near, radius, filter, first: 50 });
     state.results = data.nearbyAssets.edges;
     const n = state.results.length;
     status.textContent = n === 0
       ? 'Nothing matches within that distance. Try a wider distance or fewer needs.'
       : `${n} result${n === 1 ? '' : 's'}, nearest first${n === 50 ? ' (the nearest 50)' : ''}.`;
     renderResults();
-    fitResults(near);
-    state.radius = Number($('radius').value);
-    drawSearched(state.radius);
+    fitResults();
+    state.radius = radius;
+    drawSearched(radius);
     // the next Tab reaches the first result, not the rest of the form
     status.focus();
   } catch (e) {
@@ -194,28 +196,12 @@ async function search() {
   }
 }
 
-function fitResults(near) {
+function fitResults() {
   if (!state.results.length) return;
-  if (near.postcode && state.results[0]) state.point = null;
-  const bounds = new maplibregl.LngLatBounds();
-  if (state.point) bounds.extend(state.point);
-  for (const edge of state.results.slice(0, 10)) extendBounds(bounds, edge.node.geometry);
-  if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 60, maxZoom: 15 });
-}
-
-/** A point of a geometry to mark it by: a point itself, else the middle of its box. */
-function markAt(geometry) {
-  if (geometry.type === 'Point') return geometry.coordinates;
-  const xs = [];
-  const ys = [];
-  const walk = (c) => {
-    if (typeof c[0] === 'number') {
-      xs.push(c[0]);
-      ys.push(c[1]);
-    } else c.forEach(walk);
-  };
-  walk(geometry.coordinates);
-  return [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+  const box = new maplibregl.LngLatBounds();
+  if (state.point) box.extend(state.point);
+  for (const edge of state.results.slice(0, 10)) box.extend(bounds(edge.node.geometry));
+  map.fitBounds(box, { padding: 60, maxZoom: 15 });
 }
 
 /** A circle of `meters` around `[lon, lat]`, as a ring of 72 points (spherical Earth). */
@@ -248,12 +234,10 @@ function drawSearched(radius, selected = null) {
   source.setData({ type: 'FeatureCollection', features });
 }
 
-function extendBounds(bounds, geometry) {
-  const walk = (c) => {
-    if (typeof c[0] === 'number') bounds.extend(c);
-    else c.forEach(walk);
-  };
-  if (geometry && geometry.coordinates) walk(geometry.coordinates);
+/** Why a result matched, its distance aside (shown beside it). */
+function reasonsList(edge) {
+  return el('ul', { class: 'reasons', 'aria-label': 'Why it matched' },
+    edge.reasons.filter((r) => r.kind !== 'DISTANCE').map((r) => el('li', {}, r.detail)));
 }
 
 function renderResults() {
@@ -271,8 +255,7 @@ function renderResults() {
         }) : null,
         el('button', { type: 'button', class: 'link result-name', onclick: () => openCard(a.id, edge) }, a.name)),
       el('p', { class: 'meta' }, `${KINDS[a.kind] || a.kind} · ${distance(edge.distanceMeters)}`),
-      el('ul', { class: 'reasons', 'aria-label': 'Why it matched' },
-        edge.reasons.filter((r) => r.kind !== 'DISTANCE').map((r) => el('li', {}, r.detail)))));
+      reasonsList(edge)));
   }
   renderPicked();
 }
@@ -323,7 +306,7 @@ function show(section) {
   $('mine').hidden = section !== 'find' || !(state.viewer && state.viewer.organizations.length);
 }
 
-export async function openCard(id, edge = null) {
+async function openCard(id, edge = null) {
   returnFocus = document.activeElement;
   let asset = edge && edge.node;
   try {
@@ -336,7 +319,7 @@ export async function openCard(id, edge = null) {
   const box = clear($('card'));
   const extra = edge ? el('div', {},
     el('p', { class: 'meta' }, `${distance(edge.distanceMeters)} away`),
-    el('ul', { class: 'reasons', 'aria-label': 'Why it matched' }, edge.reasons.filter((r) => r.kind !== 'DISTANCE').map((r) => el('li', {}, r.detail)))) : null;
+    reasonsList(edge)) : null;
   box.append(card(asset, { heading: 2, extra }));
   drawSearched(state.radius, asset.id);
   if (mayEdit(asset)) {
@@ -382,7 +365,7 @@ async function loadMine() {
 async function openEditor(id) {
   returnFocus = document.activeElement;
   if (state.editor) state.editor.close();
-  state.editor = new Editor({ map, viewer: state.viewer, onSaved: () => { refreshTiles(); if (!$('mine').hidden) loadMine(); } });
+  state.editor = new Editor({ map, onSaved: () => { refreshTiles(); if (!$('mine').hidden) loadMine(); } });
   show('editor-box');
   await state.editor.open(id);
 }

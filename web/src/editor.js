@@ -5,6 +5,7 @@
 // moderator.
 import { ApiError, gql } from './api.js';
 import { append, clear, el } from './dom.js';
+import { bounds } from './geometry.js';
 import { ACCESSIBILITY } from './labels.js';
 
 const $ = (id) => document.getElementById(id);
@@ -105,16 +106,7 @@ export class Editor {
 
   /** Brings the listing into view on the map. */
   showOnMap(geometry) {
-    const xs = [];
-    const ys = [];
-    const walk = (c) => {
-      if (typeof c[0] === 'number') {
-        xs.push(c[0]);
-        ys.push(c[1]);
-      } else c.forEach(walk);
-    };
-    walk(geometry.coordinates);
-    this.map.fitBounds([[Math.min(...xs), Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], { padding: 80, maxZoom: 16, duration: 0 });
+    this.map.fitBounds(bounds(geometry), { padding: 80, maxZoom: 16, duration: 0 });
   }
 
   syncPointInputs() {

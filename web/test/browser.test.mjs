@@ -320,8 +320,12 @@ test('shortlist: a link worker picks results, the resident opens /s/{code} witho
   const t = await open();
   const { page } = t;
   await page.goto(`${base}/`);
-  // sign in through the form
+  // sign in through the form: a wrong token first, told as a sentence
   await page.click('#signin summary');
+  await page.fill('#token', 'amt_not_a_real_token');
+  await page.click('#signin-form button');
+  await page.waitForFunction(() => /not accepted/.test(document.getElementById('who').textContent));
+  assert.ok(await page.isHidden('#signout'));
   await page.fill('#token', linkWorkerToken);
   await page.click('#signin-form button');
   await page.waitForFunction(() => /Signed in/.test(document.getElementById('who').textContent));
