@@ -135,11 +135,13 @@ impl App {
         );
         prune_changes(&db, &tasks, config.change_retention_days);
         let schema = graphql::schema(db.clone(), config.introspection, config.shortlist_days);
-        let http = http::HttpConfig {
-            publish_schema: config.introspection,
-            ..config.http.clone()
-        };
-        let router = http::router(schema, db.clone(), &http, &tasks);
+        let router = http::router(
+            schema,
+            db.clone(),
+            &config.http,
+            &tasks,
+            config.introspection,
+        );
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {}", config.bind))?;

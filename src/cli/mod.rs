@@ -66,7 +66,6 @@ pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
             cors_origins,
             jwt,
             basemap_style: serve.basemap_style.as_ref().map(ToString::to_string),
-            publish_schema: serve.introspection,
             tile_cache_bytes: serve.tile_cache_mb.saturating_mul(1024 * 1024),
             live: LiveConfig {
                 max_connections: serve.max_live_connections,

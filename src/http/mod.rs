@@ -79,9 +79,6 @@ pub struct HttpConfig {
     pub feed: feed::FeedConfig,
     /// The web map's basemap (a MapLibre style URL); none: the built-in boundaries.
     pub basemap_style: Option<String>,
-    /// Serve the schema's SDL at `GET /schema.graphql` (for GraphiQL and code
-    /// generators); off when introspection is.
-    pub publish_schema: bool,
     /// Bytes of rendered vector tiles kept in memory; 0 turns the cache off.
     pub tile_cache_bytes: u64,
 }
@@ -99,7 +96,6 @@ impl Default for HttpConfig {
             live: live::LiveConfig::default(),
             feed: feed::FeedConfig::default(),
             basemap_style: None,
-            publish_schema: true,
             tile_cache_bytes: 64 * 1024 * 1024,
         }
     }
@@ -124,7 +120,15 @@ struct AppState {
 }
 
 /// The application's router with every layer applied; its housekeeping runs in `tasks`.
-pub fn router(schema: AppSchema, db: Db, config: &HttpConfig, tasks: &Tasks) -> Router {
+/// With `introspection`, the schema's SDL is served at `GET /schema.graphql` too (for
+/// GraphiQL and code generators).
+pub fn router(
+    schema: AppSchema,
+    db: Db,
+    config: &HttpConfig,
+    tasks: &Tasks,
+    introspection: bool,
+) -> Router {
     let state = AppState {
         schema,
         db,
@@ -176,7 +180,7 @@ pub fn router(schema: AppSchema, db: Db, config: &HttpConfig, tasks: &Tasks) -> 
         .merge(oruk_routes)
         .merge(web::routes(
             config.basemap_style.as_deref(),
-            config.publish_schema.then(|| state.schema.sdl()),
+            introspection.then(|| state.schema.sdl()),
         ))
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))

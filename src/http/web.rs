@@ -181,17 +181,20 @@ async fn asset(Path(name): Path<String>, headers: HeaderMap) -> Response<Body> {
 /// only; styles may be inline (the map library positions its controls with them).
 /// With a basemap, its style's origin, and any https address (its tiles, sprites and
 /// fonts may be anywhere), may be fetched from; scripts still come from here only.
-fn content_security_policy(basemap: Option<&str>) -> String {
+pub fn policy(basemap: Option<&str>) -> HeaderValue {
     let elsewhere = basemap
         .and_then(|b| url::Url::parse(b).ok())
         .map(|u| format!(" {} https:", u.origin().ascii_serialization()))
         .unwrap_or_default();
-    format!(
+    let policy = format!(
         "default-src 'self'; script-src 'self'; worker-src 'self'; child-src 'self'; \
          style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:{elsewhere}; \
          font-src 'self' data:{elsewhere}; connect-src 'self'{elsewhere}; object-src 'none'; \
          base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    )
+    );
+    // an origin is ASCII by construction; the fallback is only for the type's sake
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
 }
 
 /// The pages' routes (`security_headers` goes around every route, `GET /graphql` too).
@@ -224,12 +227,6 @@ pub fn routes(basemap: Option<&str>, sdl: Option<String>) -> Router<AppState> {
         )
 }
 
-/// The policy `security_headers` sends, for this basemap (or none).
-pub fn policy(basemap: Option<&str>) -> HeaderValue {
-    HeaderValue::from_str(&content_security_policy(basemap))
-        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
-}
-
 /// Middleware: the headers every response gets: the policy, no sniffing, no framing,
 /// and no referrer (a shortlist's code is in its address and must not leak to the
 /// sites it links to).
@@ -239,11 +236,7 @@ pub async fn security_headers(
     next: Next,
 ) -> Response<Body> {
     let mut response = next.run(request).await;
-    secure(response.headers_mut(), csp);
-    response
-}
-
-fn secure(headers: &mut HeaderMap, csp: HeaderValue) {
+    let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -254,6 +247,7 @@ fn secure(headers: &mut HeaderMap, csp: HeaderValue) {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
+    response
 }
 
 #[cfg(test)]
