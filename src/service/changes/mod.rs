@@ -18,7 +18,7 @@ mod read;
 use entity::asset_change::{self, ChangeState};
 use entity::change_log_state;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, Statement};
+use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
 pub use read::{ChangePage, Current, Delivered, Position, deliver, latest_page, page, prune};
@@ -135,19 +135,14 @@ fn row(
 /// Takes `count` positions from the counter row (locking it until the transaction
 /// ends) and returns the first.
 async fn take_positions(conn: &impl ConnectionTrait, count: i64) -> AppResult<i64> {
-    let backend = conn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "UPDATE change_log_state SET last_position = last_position + $1 WHERE id = 1 \
-             RETURNING last_position"
-        }
-        _ => {
-            "UPDATE change_log_state SET last_position = last_position + ? WHERE id = 1 \
-             RETURNING last_position"
-        }
-    };
+    let sql = "UPDATE change_log_state SET last_position = last_position + ? WHERE id = 1 \
+         RETURNING last_position";
     let row = conn
-        .query_one_raw(Statement::from_sql_and_values(backend, sql, [count.into()]))
+        .query_one_raw(crate::db::statement(
+            conn.get_database_backend(),
+            sql,
+            [count.into()],
+        ))
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("change_log_state has no row")))?;
     let last: i64 = row.try_get("", "last_position")?;
@@ -169,15 +164,8 @@ pub async fn append(conn: &impl ConnectionTrait, changes: Vec<Change>) -> AppRes
         .map(|(change, position)| row(position, at, change))
         .collect();
     crate::db::insert_all(conn, &rows, 1_000).await?;
-    if conn.get_database_backend() == DbBackend::Postgres {
-        // delivered at commit, to every replica that listens
-        conn.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [CHANNEL.into(), (first + count - 1).to_string().into()],
-        ))
-        .await?;
-    }
+    // delivered at commit, to every replica that listens
+    crate::db::commits::announce(conn, CHANNEL, (first + count - 1).to_string()).await?;
     Ok(())
 }
 

@@ -7,13 +7,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use entity::asset;
 use entity::asset_change::{self, ChangeState};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-use crate::db::Db;
+use crate::db::{Db, statement};
 use crate::domain::changes::{ChangeFilter, Seen};
 use crate::domain::{AssetStatus, Moderation, PageSize};
 use crate::error::{AppError, AppResult};
@@ -266,27 +263,14 @@ pub async fn page(
 /// position past the end reads as the (empty) last page, as RPDE asks.
 pub async fn latest_page(db: &Db, after: Position, limit: u64) -> AppResult<Vec<Delivered>> {
     check_cursor(&db.read, after, false).await?;
-    let backend = db.backend.db_backend();
-    let sql = format!(
-        "SELECT c.position FROM asset_changes c WHERE c.position > {p} AND NOT EXISTS \
+    let sql = "SELECT c.position FROM asset_changes c WHERE c.position > ? AND NOT EXISTS \
          (SELECT 1 FROM asset_changes l WHERE l.asset_id = c.asset_id AND l.position > c.position) \
-         ORDER BY c.position LIMIT {l}",
-        p = if backend == DbBackend::Postgres {
-            "$1"
-        } else {
-            "?"
-        },
-        l = if backend == DbBackend::Postgres {
-            "$2"
-        } else {
-            "?"
-        },
-    );
+         ORDER BY c.position LIMIT ?";
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = db
         .read
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
+        .query_all_raw(statement(
+            db.backend.db_backend(),
             sql,
             [after.0.into(), limit.into()],
         ))
@@ -321,22 +305,15 @@ pub async fn prune(
     use sea_orm::TransactionTrait;
     let cutoff = now - retention;
     let backend = db.backend.db_backend();
-    let (c, d) = if backend == DbBackend::Postgres {
-        ("$1", "$2")
-    } else {
-        ("?", "?")
-    };
-    let prunable = format!(
-        "FROM asset_changes c WHERE c.changed_at < {c} AND (c.state = {d} OR EXISTS \
-         (SELECT 1 FROM asset_changes l WHERE l.asset_id = c.asset_id AND l.position > c.position))"
-    );
+    let prunable = "FROM asset_changes c WHERE c.changed_at < ? AND (c.state = ? OR EXISTS \
+         (SELECT 1 FROM asset_changes l WHERE l.asset_id = c.asset_id AND l.position > c.position))";
     let values =
         || -> [sea_orm::Value; 2] { [cutoff.into(), ChangeState::Deleted.as_str().into()] };
     let txn = db.write.begin().await?;
     let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
+        .query_one_raw(statement(
             backend,
-            format!("SELECT max(c.position) AS last {prunable}"),
+            &format!("SELECT max(c.position) AS last {prunable}"),
             values(),
         ))
         .await?;
@@ -344,20 +321,17 @@ pub async fn prune(
         return Ok(0);
     };
     let deleted = txn
-        .execute_raw(Statement::from_sql_and_values(
+        .execute_raw(statement(
             backend,
-            format!("DELETE FROM asset_changes WHERE position IN (SELECT c.position {prunable})"),
+            &format!("DELETE FROM asset_changes WHERE position IN (SELECT c.position {prunable})"),
             values(),
         ))
         .await?
         .rows_affected();
-    let bump = match backend {
-        DbBackend::Postgres => {
-            "UPDATE change_log_state SET pruned_through = GREATEST(pruned_through, $1) WHERE id = 1"
-        }
-        _ => "UPDATE change_log_state SET pruned_through = max(pruned_through, ?) WHERE id = 1",
-    };
-    txn.execute_raw(Statement::from_sql_and_values(backend, bump, [last.into()]))
+    // the pruned mark never moves back (written without GREATEST/max: they differ)
+    let bump = "UPDATE change_log_state SET pruned_through = \
+         CASE WHEN pruned_through > ? THEN pruned_through ELSE ? END WHERE id = 1";
+    txn.execute_raw(statement(backend, bump, [last.into(), last.into()]))
         .await?;
     txn.commit().await?;
     Ok(deleted)

@@ -1,10 +1,13 @@
 //! Connecting to the store: SQLite (a file, WAL) or PostgreSQL with PostGIS, and the
 //! other things about a connection that differ between the two (pool sizes and their
-//! metrics, planner statistics, the version line). What differs in searching and in the
+//! metrics, planner statistics, the version line, raw SQL's placeholders, and how a
+//! replica hears of another's commits: `commits`). What differs in searching and in the
 //! spatial index is `spatial`'s.
 //!
 //! SQLite allows one writer at a time, so on SQLite writes go through a one-connection
 //! pool and reads through a pool of their own; on PostgreSQL both are the same pool.
+
+pub mod commits;
 
 use std::time::Duration;
 
@@ -266,6 +269,28 @@ where
     Ok(())
 }
 
+/// A raw statement written with `?` placeholders, numbered `$1`, `$2`, … for
+/// PostgreSQL. The SQL text must hold no other `?`.
+pub fn statement<I>(backend: DbBackend, sql: &str, values: I) -> sea_orm::Statement
+where
+    I: IntoIterator<Item = sea_orm::Value>,
+{
+    let sql = if backend == DbBackend::Postgres {
+        let mut numbered = String::with_capacity(sql.len() + 8);
+        for (n, part) in sql.split('?').enumerate() {
+            if n > 0 {
+                numbered.push('$');
+                numbered.push_str(&n.to_string());
+            }
+            numbered.push_str(part);
+        }
+        numbered
+    } else {
+        sql.to_owned()
+    };
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}
+
 /// A pool's connections: (pool, open, idle).
 pub type PoolState = (&'static str, u32, usize);
 
@@ -332,6 +357,16 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres_only() {
+        let sql = "SELECT a FROM t WHERE a > ? AND b = ? LIMIT ?";
+        let pg = statement(DbBackend::Postgres, sql, [1.into(), 2.into(), 3.into()]);
+        assert_eq!(pg.sql, "SELECT a FROM t WHERE a > $1 AND b = $2 LIMIT $3");
+        let lite = statement(DbBackend::Sqlite, sql, [1.into(), 2.into(), 3.into()]);
+        assert_eq!(lite.sql, sql);
+        assert_eq!(lite.values.map(|v| v.0.len()), Some(3));
+    }
 
     #[test]
     fn passwords_never_show() {
