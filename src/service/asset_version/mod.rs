@@ -11,11 +11,12 @@
 //! Each also appends to the change log (`service::changes`) when what the public sees
 //! of the asset changed, and [`commit`] ends the transaction and tells this replica's
 //! subscriptions. `row` is the one conversion between content and row, `revision` the
-//! history.
+//! history, `upgrade` the one-off rewrites a migration asks for.
 
 mod guard;
 pub mod revision;
 pub mod row;
+mod upgrade;
 
 use entity::asset;
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -24,6 +25,7 @@ use uuid::Uuid;
 
 pub use guard::Guard;
 pub use revision::{Entry, Made};
+pub use upgrade::{check_websites, rebuild_search_records};
 
 use crate::db::Db;
 use crate::domain::{AssetContent, AssetStatus, Moderation};
@@ -295,153 +297,4 @@ pub async fn mark_verified(
         changes::append(txn, vec![Change::touched(guard.id, &view)]).await?;
     }
     Ok(verified)
-}
-
-/// The `app_meta` key a migration sets to `rebuild` when the search records must be
-/// computed anew from the assets.
-const SEARCH_RECORDS: &str = "search_records";
-
-/// Computes every public asset's search records again, when a migration asked for it
-/// (SQLite), in one transaction; a no-op otherwise.
-pub async fn rebuild_search_records(db: &Db) -> AppResult<()> {
-    use entity::app_meta;
-    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
-    let flag = app_meta::Entity::find_by_id(SEARCH_RECORDS)
-        .one(&db.write)
-        .await?;
-    if flag.is_none_or(|f| f.value != "rebuild") {
-        return Ok(());
-    }
-    tracing::info!("computing the search records of every asset (once, after an upgrade)");
-    let txn = db.write.begin().await?;
-    let mut after: Option<Uuid> = None;
-    loop {
-        let mut query = asset::Entity::find()
-            .filter(asset::Column::Status.eq(AssetStatus::Active))
-            .filter(asset::Column::Moderation.eq(Moderation::Approved))
-            .order_by_asc(asset::Column::Id)
-            .limit(1_000);
-        if let Some(after) = after {
-            query = query.filter(asset::Column::Id.gt(after));
-        }
-        let rows = query.all(&txn).await?;
-        let Some(last) = rows.last() else { break };
-        after = Some(last.id);
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let mut cats = categories::of_assets(&txn, &ids).await?;
-        let mut views = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let mine = cats.remove(&r.id).unwrap_or_default();
-            let slugs = mine.iter().map(|c| c.slug.clone()).collect();
-            let content = row::content_of(r, slugs)?;
-            let category_ids: Vec<Uuid> = mine.iter().map(|c| c.id).collect();
-            views.push((public_view(&content, r.moderation)?, category_ids));
-        }
-        let indexed: Vec<spatial::Indexed<'_>> = rows
-            .iter()
-            .zip(&views)
-            .map(|(r, (view, category_ids))| spatial::Indexed {
-                id: r.id,
-                version: r.version,
-                verified_at: r.last_verified_at,
-                view: view.as_ref(),
-                category_ids,
-            })
-            .collect();
-        spatial::reindex(&txn, &indexed).await?;
-    }
-    app_meta::ActiveModel {
-        key: Set(SEARCH_RECORDS.to_owned()),
-        value: Set("ready".to_owned()),
-    }
-    .update(&txn)
-    .await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// The `app_meta` key a migration sets to `check` when stored websites must be checked.
-const WEBSITES: &str = "websites";
-
-/// Once, after the upgrade that made websites `http`/`https` only: every asset whose
-/// stored website is not such an address gets it fixed (`http://` added where only the
-/// scheme was missing) or cleared (`javascript:` and the like), each as a new version
-/// with its revision, recorded as made by "website check"; organizations' websites the
-/// same way. Returns how many assets changed.
-pub async fn check_websites(db: &Db) -> AppResult<u64> {
-    use crate::auth::{Actor, Role};
-    use crate::domain::Text;
-    use crate::domain::text::web_address;
-    use entity::{app_meta, asset_revision::Action, organization};
-    use sea_orm::{ColumnTrait, QueryFilter, TransactionTrait};
-    let flag = app_meta::Entity::find_by_id(WEBSITES)
-        .one(&db.write)
-        .await?;
-    if flag.is_none_or(|f| f.value != "check") {
-        return Ok(0);
-    }
-    let txn = db.write.begin().await?;
-    let checker = Actor {
-        id: "system:website-check".into(),
-        name: "website check".into(),
-        role: Role::Admin,
-        organizations: Vec::new(),
-    };
-    let made = Made::by(Action::Update, &checker);
-    let rows = asset::Entity::find()
-        .filter(asset::Column::Website.is_not_null())
-        .all(&txn)
-        .await?;
-    let mut fixed = 0;
-    for r in rows {
-        let Some(website) = r.website.as_deref() else {
-            continue;
-        };
-        let good =
-            web_address(website).and_then(|w| Text::parse("website", &w, Text::FIELD_MAX).ok());
-        if good.as_ref().map(Text::as_str) == Some(website) {
-            continue;
-        }
-        let before = row::read(&txn, &r).await?;
-        let mut after = before.clone();
-        after.contact.website = good;
-        let guard = Guard {
-            id: r.id,
-            version: r.version,
-            moderation: r.moderation,
-            actor: &checker,
-        };
-        write(&txn, &guard, &before, &after, &made).await?;
-        fixed += 1;
-    }
-    for org in organization::Entity::find()
-        .filter(organization::Column::Website.is_not_null())
-        .all(&txn)
-        .await?
-    {
-        let good = org.website.as_deref().and_then(web_address);
-        if good.as_deref() != org.website.as_deref() {
-            organization::ActiveModel {
-                id: Set(org.id),
-                website: Set(good),
-                ..Default::default()
-            }
-            .update(&txn)
-            .await?;
-        }
-    }
-    app_meta::ActiveModel {
-        key: Set(WEBSITES.to_owned()),
-        value: Set("checked".to_owned()),
-    }
-    .update(&txn)
-    .await?;
-    commit(db, txn).await?;
-    if fixed > 0 {
-        tracing::info!(
-            assets.fixed = fixed,
-            "websites that were not web addresses fixed or cleared (once, after an upgrade)"
-        );
-    }
-    Ok(fixed)
 }
