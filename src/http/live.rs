@@ -12,11 +12,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_graphql::futures_util::stream::{self, BoxStream};
-use async_graphql::futures_util::{SinkExt, StreamExt, future};
+use async_graphql::futures_util::{SinkExt, Stream, StreamExt, future};
 use async_graphql::http::{WebSocketProtocols, WsMessage};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Data, Executor, Request, Response, ServerError};
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, Response as HttpResponse, StatusCode, header};
@@ -193,15 +193,38 @@ fn close(code: u16, reason: &str) -> Message {
     }))
 }
 
-async fn serve(socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit) {
-    let limits = state.live.clone();
-    let (mut sink, source) = socket.split();
-    let last_heard = Arc::new(Mutex::new(Instant::now()));
-    let heard = last_heard.clone();
-    // why the client's side ended, if it broke a rule: answered with the matching close
-    let broken: Arc<Mutex<Option<(u16, &'static str)>>> = Arc::default();
-    let broke = broken.clone();
-    let input = source
+/// When the client was last heard from, and why its side ended if it broke a rule (to
+/// be answered with the matching close).
+#[derive(Clone)]
+struct Heard {
+    at: Arc<Mutex<Instant>>,
+    broken: Arc<Mutex<Option<(u16, &'static str)>>>,
+}
+
+impl Heard {
+    fn now() -> Self {
+        Self {
+            at: Arc::new(Mutex::new(Instant::now())),
+            broken: Arc::default(),
+        }
+    }
+
+    fn idle_for(&self) -> Option<Duration> {
+        self.at.lock().ok().map(|at| at.elapsed())
+    }
+
+    fn broken(&self) -> Option<(u16, &'static str)> {
+        self.broken.lock().ok().and_then(|b| *b)
+    }
+}
+
+/// The client's data messages, until its side ends or breaks a rule (noted in `heard`).
+fn incoming(
+    source: impl Stream<Item = Result<Message, axum::Error>>,
+    heard: &Heard,
+) -> impl Stream<Item = Bytes> {
+    let (broke, seen) = (heard.broken.clone(), heard.at.clone());
+    source
         .take_while(move |m| {
             if let Err(e) = m
                 && let Ok(mut broke) = broke.lock()
@@ -217,10 +240,17 @@ async fn serve(socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit
             })
         })
         .inspect(move |_| {
-            if let Ok(mut at) = heard.lock() {
+            if let Ok(mut at) = seen.lock() {
                 *at = Instant::now();
             }
-        });
+        })
+}
+
+async fn serve(socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit) {
+    let limits = state.live.clone();
+    let (mut sink, source) = socket.split();
+    let heard = Heard::now();
+    let input = incoming(source, &heard);
     let slots = Arc::new(Semaphore::new(limits.max_subscriptions));
     let mut data = Data::default();
     data.insert(ConnectionSlots(slots.clone()));
@@ -256,7 +286,7 @@ async fn serve(socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit
                 // a refused connection_init: Forbidden, as the protocol recommends
                 Some(WsMessage::Close(1002, reason)) if reason.starts_with("Forbidden") => close(4403, &reason),
                 Some(WsMessage::Close(code, reason)) => close(code, &reason),
-                None => match broken.lock().ok().and_then(|b| *b) {
+                None => match heard.broken() {
                     Some((code, reason)) => close(code, reason),
                     None => break,
                 },
@@ -265,7 +295,7 @@ async fn serve(socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit
                 if !initialised.load(Ordering::Acquire) && opened.elapsed() > limits.init_timeout {
                     close(4408, "Connection initialisation timeout")
                 } else if slots.available_permits() == limits.max_subscriptions
-                    && last_heard.lock().is_ok_and(|at| at.elapsed() > limits.idle_timeout)
+                    && heard.idle_for().is_some_and(|idle| idle > limits.idle_timeout)
                 {
                     close(1000, "closed after a while with no subscription")
                 } else {

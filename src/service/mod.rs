@@ -13,6 +13,7 @@
 //!   out
 //! - `oruk`: the directory as Open Referral UK 3.0, for the `/oruk` API
 //! - `postcodes`: the ONS Postcode Directory, for searches from a postcode
+//! - `tabular`: opening a CSV file, for the CSV import and the postcode directory
 //! - `tiles`: the map as vector tiles, clustered at low zoom
 //! - `demo`: the Greater Manchester demo map, loaded once
 //! - `tokens`: API tokens, issued and revoked from the CLI, checked on each request
@@ -33,6 +34,7 @@ pub mod oruk;
 pub mod postcodes;
 pub mod search;
 pub mod shortlists;
+pub mod tabular;
 pub mod tiles;
 pub mod tokens;
 

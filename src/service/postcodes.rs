@@ -207,67 +207,37 @@ fn read(
     progress: impl Fn(u64) + Send + 'static,
 ) -> tokio::task::JoinHandle<AppResult<PostcodeReport>> {
     tokio::task::spawn_blocking(move || {
-        let mut csv = csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
-        let header = csv
-            .headers()
-            .map_err(|e| AppError::invalid("file", format!("not a CSV file: {e}")))?
-            .clone();
+        let (mut csv, header) = crate::service::tabular::open(reader)?;
         let columns = Columns::of(&header)?;
         let mut report = PostcodeReport::default();
         let mut batch = Vec::with_capacity(BATCH);
         let mut record = csv::StringRecord::new();
         loop {
             let line = csv.position().line();
-            match csv.read_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    // a row that is not CSV (bad UTF-8, say): reported, and reading goes on
-                    // unless the reader cannot find the next row
-                    report.rows += 1;
-                    report.broken_count += 1;
-                    if report.broken.len() < REPORTED {
-                        report.broken.push(BrokenRow {
-                            line,
-                            reason: format!("not a CSV row: {e}"),
-                        });
-                    }
-                    if e.is_io_error() {
-                        return Err(AppError::invalid("file", format!("reading failed: {e}")));
-                    }
-                    continue;
-                }
-            }
             report.rows += 1;
-            if record.len() != header.len() {
-                report.broken_count += 1;
-                if report.broken.len() < REPORTED {
-                    report.broken.push(BrokenRow {
-                        line,
-                        reason: format!(
-                            "{} fields where the header has {}",
-                            record.len(),
-                            header.len()
-                        ),
-                    });
+            match csv.read_record(&mut record) {
+                Ok(false) => {
+                    report.rows -= 1;
+                    break;
                 }
-                continue;
-            }
-            match row(&columns, &record, line) {
-                Row::Live(model) => {
-                    batch.push(model);
-                    report.loaded += 1;
+                Ok(true) if record.len() != header.len() => report.broken_row(BrokenRow {
+                    line,
+                    reason: format!(
+                        "{} fields where the header has {}",
+                        record.len(),
+                        header.len()
+                    ),
+                }),
+                Ok(true) => report.take(row(&columns, &record, line), &mut batch),
+                // a row that is not CSV (bad UTF-8, say): reported, and reading goes on
+                // unless the reader cannot find the next row
+                Err(e) if e.is_io_error() => {
+                    return Err(AppError::invalid("file", format!("reading failed: {e}")));
                 }
-                Row::Terminated => report.terminated += 1,
-                Row::WithoutCoordinates => report.without_coordinates += 1,
-                Row::Broken(b) => {
-                    report.broken_count += 1;
-                    if report.broken.len() < REPORTED {
-                        report.broken.push(b);
-                    }
-                }
+                Err(e) => report.broken_row(BrokenRow {
+                    line,
+                    reason: format!("not a CSV row: {e}"),
+                }),
             }
             if batch.len() == BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
@@ -286,6 +256,29 @@ fn read(
         progress(report.rows);
         Ok(report)
     })
+}
+
+impl PostcodeReport {
+    /// Counts a broken row, and lists it while the list is short.
+    fn broken_row(&mut self, row: BrokenRow) {
+        self.broken_count += 1;
+        if self.broken.len() < REPORTED {
+            self.broken.push(row);
+        }
+    }
+
+    /// Counts a read row, and puts a live one in the batch.
+    fn take(&mut self, row: Row, batch: &mut Vec<postcode::ActiveModel>) {
+        match row {
+            Row::Live(model) => {
+                batch.push(model);
+                self.loaded += 1;
+            }
+            Row::Terminated => self.terminated += 1,
+            Row::WithoutCoordinates => self.without_coordinates += 1,
+            Row::Broken(b) => self.broken_row(b),
+        }
+    }
 }
 
 /// Loads a postcode directory in ONSPD's CSV format (columns `pcds`, `doterm`, `lat`,

@@ -83,17 +83,9 @@ fn read_rows(
     let fail = |tx: &mpsc::Sender<AppResult<Row>>, e: AppError| {
         let _ = tx.blocking_send(Err(e));
     };
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(std::io::BufReader::with_capacity(1 << 16, reader));
-    let header = match csv.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            return fail(
-                tx,
-                AppError::invalid("file", format!("not a CSV file: {e}")),
-            );
-        }
+    let (mut csv, header) = match crate::service::tabular::open(reader) {
+        Ok(opened) => opened,
+        Err(e) => return fail(tx, e),
     };
     let placing = match Placing::of(&header, columns) {
         Ok(p) => p,
