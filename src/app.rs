@@ -81,6 +81,7 @@ fn prune_changes(db: &Db, tasks: &Tasks, days: u32) {
 }
 
 impl App {
+    // long on purpose: the start-up steps, in the order they must run, read top to bottom
     pub async fn build(config: &AppConfig) -> anyhow::Result<Self> {
         let db = connect_and_migrate(&config.database_url, config.db_max_connections).await?;
         tracing::info!(

@@ -114,30 +114,7 @@ pub async fn migrate(db: &DbArgs) -> anyhow::Result<()> {
 }
 
 pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
-    let kind = args
-        .kind
-        .as_deref()
-        .map(|k| {
-            parse_kind(k).with_context(|| {
-                let all: Vec<&str> = AssetKind::ALL.iter().map(|k| k.as_str()).collect();
-                format!("unknown kind {k:?}; one of {}", all.join(", "))
-            })
-        })
-        .transpose()?;
-    let mut options = source_mapping(args)?;
-    // the command line's own flags add to (or override) the mapping file's
-    options.kind = kind.or(options.kind);
-    options.categories.extend(args.categories.iter().cloned());
-    options.name_property = args.name_property.clone().or(options.name_property);
-    options.fallback_name_property = args
-        .fallback_name_property
-        .clone()
-        .or(options.fallback_name_property);
-    options.organization_property = args
-        .organization_property
-        .clone()
-        .or(options.organization_property);
-    options.strict = args.strict;
+    let mut options = import_options(args)?;
     let db = connect_and_migrate(&db.database_url, 2).await?;
     let bar = if args.quiet {
         ProgressBar::hidden()
@@ -180,6 +157,35 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
 
     print_report(&report, args.strict)
+}
+
+/// The import's options: the `--mapping` file's, with the command line's own flags
+/// added to (or overriding) them.
+fn import_options(args: &ImportArgs) -> anyhow::Result<ImportOptions> {
+    let kind = args
+        .kind
+        .as_deref()
+        .map(|k| {
+            parse_kind(k).with_context(|| {
+                let all: Vec<&str> = AssetKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown kind {k:?}; one of {}", all.join(", "))
+            })
+        })
+        .transpose()?;
+    let mut options = source_mapping(args)?;
+    options.kind = kind.or(options.kind);
+    options.categories.extend(args.categories.iter().cloned());
+    options.name_property = args.name_property.clone().or(options.name_property);
+    options.fallback_name_property = args
+        .fallback_name_property
+        .clone()
+        .or(options.fallback_name_property);
+    options.organization_property = args
+        .organization_property
+        .clone()
+        .or(options.organization_property);
+    options.strict = args.strict;
+    Ok(options)
 }
 
 /// A GeoJSON or CSV import's options from its `--mapping` file, if it has one (an

@@ -3,7 +3,7 @@
 //! out of the box, kind or categories changed) is gone for that client.
 
 use crate::domain::{AssetKind, BBox};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// What the public sees of an asset, as far as a filter cares: its kind, its box
 /// (min lon, min lat, max lon, max lat) and its category slugs.
@@ -24,7 +24,7 @@ pub struct ChangeFilter {
 }
 
 impl ChangeFilter {
-    pub const MAX_LIST: usize = 50;
+    pub const MAX_LIST: usize = super::search::AssetFilter::MAX_LIST;
 
     /// A filter from what a client asked; `categories` are expanded (children included)
     /// by the caller.
@@ -33,16 +33,7 @@ impl ChangeFilter {
         kinds: Vec<AssetKind>,
         categories: Vec<String>,
     ) -> AppResult<Self> {
-        if kinds.len() > Self::MAX_LIST || categories.len() > Self::MAX_LIST * 4 {
-            return Err(AppError::invalid(
-                "filter",
-                format!(
-                    "at most {} kinds and {} categories",
-                    Self::MAX_LIST,
-                    Self::MAX_LIST
-                ),
-            ));
-        }
+        super::search::check_lists(kinds.len(), categories.len(), Self::MAX_LIST * 4)?;
         Ok(Self {
             bbox,
             kinds,

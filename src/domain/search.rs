@@ -295,16 +295,7 @@ impl AssetFilter {
         categories: Vec<String>,
         text: Option<String>,
     ) -> AppResult<Self> {
-        if kinds.len() > Self::MAX_LIST || categories.len() > Self::MAX_LIST {
-            return Err(AppError::invalid(
-                "filter",
-                format!(
-                    "at most {} kinds and {} categories",
-                    Self::MAX_LIST,
-                    Self::MAX_LIST
-                ),
-            ));
-        }
+        check_lists(kinds.len(), categories.len(), Self::MAX_LIST)?;
         let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
         if let Some(t) = &text
             && t.chars().count() > Self::MAX_TEXT_CHARS
@@ -372,6 +363,23 @@ impl SearchCursor {
     pub fn decode_opt(text: Option<&str>) -> AppResult<Option<Self>> {
         text.map(Self::decode).transpose()
     }
+}
+
+/// A filter names at most [`AssetFilter::MAX_LIST`] kinds and as many categories; a
+/// caller that has expanded categories to their children passes a higher
+/// `categories_max` for the expanded list.
+pub fn check_lists(kinds: usize, categories: usize, categories_max: usize) -> AppResult<()> {
+    if kinds > AssetFilter::MAX_LIST || categories > categories_max {
+        return Err(AppError::invalid(
+            "filter",
+            format!(
+                "at most {} kinds and {} categories",
+                AssetFilter::MAX_LIST,
+                AssetFilter::MAX_LIST
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -297,6 +297,7 @@ mod tests {
     }
 
     #[test]
+    // long on purpose: a table of cases, one per rule
     fn the_usual_rules() {
         assert!(
             check(&[Polygon::new(

@@ -41,6 +41,18 @@ pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response
     response
 }
 
+/// An unexpected failure while `doing` something: logged with its detail, answered as
+/// `INTERNAL` with none.
+pub fn internal_error(doing: &'static str, error: crate::error::AppError) -> Response<Body> {
+    let e = async_graphql::Error::from(error);
+    tracing::error!(error.message = %e.message, doing, "a request failed");
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL",
+        "internal error",
+    )
+}
+
 /// An error response naming the input field (a query parameter) at fault.
 pub fn field_error_response(
     status: StatusCode,

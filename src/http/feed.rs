@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::errors::error_response;
+use super::errors::{error_response, internal_error};
 use crate::error::AppError;
 use crate::service::changes::{self, Position};
 use crate::service::export;
@@ -96,28 +96,12 @@ pub async fn assets(
         Err(AppError::CursorExpired(m)) => {
             return error_response(StatusCode::GONE, "CURSOR_EXPIRED", &m);
         }
-        Err(e) => {
-            let e = async_graphql::Error::from(e);
-            tracing::error!(error.message = %e.message, "reading the RPDE feed failed");
-            return error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error",
-            );
-        }
+        Err(e) => return internal_error("reading the RPDE feed", e),
     };
     let rows: Vec<entity::asset::Model> = page.iter().filter_map(|d| d.asset.clone()).collect();
     let mut data = match export::features(&state.db, &rows).await {
         Ok(data) => data,
-        Err(e) => {
-            let e = async_graphql::Error::from(e);
-            tracing::error!(error.message = %e.message, "reading the RPDE feed failed");
-            return error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error",
-            );
-        }
+        Err(e) => return internal_error("reading the RPDE feed", e),
     };
     let items: Vec<Value> = page
         .iter()

@@ -122,6 +122,7 @@ struct AppState {
 /// The application's router with every layer applied; its housekeeping runs in `tasks`.
 /// With `introspection`, the schema's SDL is served at `GET /schema.graphql` too (for
 /// GraphiQL and code generators).
+// long on purpose: the route table and the layers around it, in the order they apply
 pub fn router(
     schema: AppSchema,
     db: Db,

@@ -20,7 +20,7 @@ use axum::response::IntoResponse;
 use serde_json::json;
 
 use super::AppState;
-use super::errors::{error_response, field_error_response};
+use super::errors::{error_response, field_error_response, internal_error};
 use crate::domain::kind::parse_kind;
 use crate::domain::{AssetFilter, asset};
 use crate::error::AppError;
@@ -36,18 +36,10 @@ fn refused(e: &AppError) -> Response<Body> {
         AppError::InvalidInput { message, .. } => {
             error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", message)
         }
-        other => {
-            let e = async_graphql::Error::from(AppError::Internal(anyhow::anyhow!(
-                "serving a tile: {}",
-                other.message()
-            )));
-            tracing::error!(error.message = %e.message, "serving a tile failed");
-            error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL",
-                "internal error",
-            )
-        }
+        other => internal_error(
+            "serving a tile",
+            AppError::Internal(anyhow::anyhow!("{}", other.message())),
+        ),
     }
 }
 

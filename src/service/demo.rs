@@ -22,47 +22,26 @@ struct Dataset {
     mapping: &'static str,
 }
 
+/// A dataset of `data/gm/` by its file's stem, with the mapping of the same name.
+macro_rules! dataset {
+    ($stem:literal) => {
+        Dataset {
+            file: concat!($stem, ".geojson"),
+            json: include_str!(concat!("../../data/gm/", $stem, ".geojson")),
+            mapping: include_str!(concat!("../../data/gm/mappings/", $stem, ".json")),
+        }
+    };
+}
+
 const DATASETS: &[Dataset] = &[
-    Dataset {
-        file: "trafford_greenspace_sites.geojson",
-        json: include_str!("../../data/gm/trafford_greenspace_sites.geojson"),
-        mapping: include_str!("../../data/gm/mappings/trafford_greenspace_sites.json"),
-    },
-    Dataset {
-        file: "gm_green_flag_parks.geojson",
-        json: include_str!("../../data/gm/gm_green_flag_parks.geojson"),
-        mapping: include_str!("../../data/gm/mappings/gm_green_flag_parks.json"),
-    },
-    Dataset {
-        file: "gm_food_banks.geojson",
-        json: include_str!("../../data/gm/gm_food_banks.geojson"),
-        mapping: include_str!("../../data/gm/mappings/gm_food_banks.json"),
-    },
-    Dataset {
-        file: "gm_libraries.geojson",
-        json: include_str!("../../data/gm/gm_libraries.geojson"),
-        mapping: include_str!("../../data/gm/mappings/gm_libraries.json"),
-    },
-    Dataset {
-        file: "trafford_sports_clubs.geojson",
-        json: include_str!("../../data/gm/trafford_sports_clubs.geojson"),
-        mapping: include_str!("../../data/gm/mappings/trafford_sports_clubs.json"),
-    },
-    Dataset {
-        file: "trafford_mental_health_services.geojson",
-        json: include_str!("../../data/gm/trafford_mental_health_services.geojson"),
-        mapping: include_str!("../../data/gm/mappings/trafford_mental_health_services.json"),
-    },
-    Dataset {
-        file: "gm_pharmacies.geojson",
-        json: include_str!("../../data/gm/gm_pharmacies.geojson"),
-        mapping: include_str!("../../data/gm/mappings/gm_pharmacies.json"),
-    },
-    Dataset {
-        file: "trafford_sports_facilities.geojson",
-        json: include_str!("../../data/gm/trafford_sports_facilities.geojson"),
-        mapping: include_str!("../../data/gm/mappings/trafford_sports_facilities.json"),
-    },
+    dataset!("trafford_greenspace_sites"),
+    dataset!("gm_green_flag_parks"),
+    dataset!("gm_food_banks"),
+    dataset!("gm_libraries"),
+    dataset!("trafford_sports_clubs"),
+    dataset!("trafford_mental_health_services"),
+    dataset!("gm_pharmacies"),
+    dataset!("trafford_sports_facilities"),
 ];
 
 /// Loads the demo map unless it was loaded before or the database already holds assets.

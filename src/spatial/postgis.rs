@@ -89,6 +89,7 @@ fn near(sql: &mut Sql, search: &Search<'_>, center: LonLat, radius: Radius) {
 }
 
 /// The whole search as one statement: spatial test, filters, order, page.
+// long on purpose: one SQL statement written clause by clause, in the order SQL reads
 pub fn statement(backend: Backend, search: &Search<'_>) -> Sql {
     let mut sql = Sql::new(backend.db_backend());
     let max_distance = match search.shape {

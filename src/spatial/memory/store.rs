@@ -79,26 +79,35 @@ fn marks(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-/// Row numbers of these assets, by id.
-async fn seqs(conn: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<(Uuid, i64)>> {
+/// The rows `select` (ending in `IN`) finds for these assets' ids, 500 ids a statement.
+async fn rows_by_id(
+    conn: &impl ConnectionTrait,
+    select: &str,
+    ids: &[Uuid],
+) -> AppResult<Vec<sea_orm::QueryResult>> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         let values: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
-        let rows = conn
-            .query_all_raw(Statement::from_sql_and_values(
+        let sql = format!("{select} ({})", marks(chunk.len()));
+        out.extend(
+            conn.query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Sqlite,
-                format!(
-                    "SELECT id, seq FROM assets WHERE id IN ({})",
-                    marks(chunk.len())
-                ),
+                sql,
                 values,
             ))
-            .await?;
-        for row in rows {
-            out.push((row.try_get("", "id")?, row.try_get("", "seq")?));
-        }
+            .await?,
+        );
     }
     Ok(out)
+}
+
+/// Row numbers of these assets, by id.
+async fn seqs(conn: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<(Uuid, i64)>> {
+    rows_by_id(conn, "SELECT id, seq FROM assets WHERE id IN", ids)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("", "id")?, row.try_get("", "seq")?)))
+        .collect()
 }
 
 /// An asset the public sees, to store for searching: its record and, for lines and
@@ -226,29 +235,18 @@ pub async fn current(
     conn: &impl ConnectionTrait,
     ids: &[Uuid],
 ) -> AppResult<Vec<(u32, Option<Record>)>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let values: Vec<Value> = chunk.iter().map(|id| Value::from(*id)).collect();
-        let rows = conn
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Sqlite,
-                format!(
-                    "SELECT a.seq, s.record FROM assets a LEFT JOIN asset_search s ON s.seq = a.seq \
-                     WHERE a.id IN ({})",
-                    marks(chunk.len())
-                ),
-                values,
-            ))
-            .await?;
-        for row in rows {
-            let seq: i64 = row.try_get("", "seq")?;
-            match row.try_get::<Option<Vec<u8>>>("", "record")? {
-                Some(bytes) => {
-                    let (seq, record) = decoded(seq, &bytes)?;
-                    out.push((seq, Some(record)));
-                }
-                None => out.push((u32::try_from(seq).unwrap_or(0), None)),
+    let select = "SELECT a.seq, s.record FROM assets a LEFT JOIN asset_search s \
+                  ON s.seq = a.seq WHERE a.id IN";
+    let rows = rows_by_id(conn, select, ids).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let seq: i64 = row.try_get("", "seq")?;
+        match row.try_get::<Option<Vec<u8>>>("", "record")? {
+            Some(bytes) => {
+                let (seq, record) = decoded(seq, &bytes)?;
+                out.push((seq, Some(record)));
             }
+            None => out.push((u32::try_from(seq).unwrap_or(0), None)),
         }
     }
     Ok(out)

@@ -116,6 +116,7 @@ impl Nearby<'_> {
     }
 
     /// Walks until `limit` assets are out, the radius is exhausted, or geometry is needed.
+    // long on purpose: the walk's one loop over a queue of nodes, pieces and assets
     fn step(
         &self,
         index: &MemoryIndex,
@@ -198,6 +199,7 @@ fn need(index: &MemoryIndex, blocked: &[(f64, u32)]) -> Step {
 /// matches are too many to hold.
 const WORD_BATCH: usize = 100;
 
+// long on purpose: the walk's rounds (step, read the geometry it needs, check words)
 pub(super) async fn nearest(
     db: &Db,
     engine: &Arc<SqliteEngine>,

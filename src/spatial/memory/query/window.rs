@@ -76,6 +76,7 @@ const LOOK_AHEAD: usize = 256;
 /// them in (bound, id) order and stopping as soon as nothing left could come before the
 /// page's last: a viewport in a town centre holds thousands of assets, a page a hundred,
 /// and only the geometry of candidates that could make the page is read.
+// long on purpose: one loop whose state (queue, page, geometry read) lives in locals
 async fn in_order(
     db: &Db,
     engine: &SqliteEngine,
