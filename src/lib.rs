@@ -5,15 +5,17 @@
 //! - `app`: builds the running service (connect, migrate, schema, router, bind) and
 //!   `tasks`, what runs beside it and stops with it
 //! - `db`: connections for either backend, and what else differs between them about a
-//!   connection (pools, planner statistics)
+//!   connection (pools, planner statistics, placeholders, hearing of others' commits)
 //! - `domain`: validated types: an asset's content, the geometry gate, kinds, hours,
 //!   search inputs, match reasons
-//! - `spatial`: what differs between SQLite and PostGIS in searching: the searches and
-//!   the spatial index
+//! - `spatial`: what differs between SQLite and PostGIS in searching: the searches, the
+//!   spatial index (SQLite's in memory) and the map's clusters
 //! - `service`: one function per use case (assets and their one write path, search,
-//!   moderation, import, export, shortlists, tokens, demo)
+//!   moderation, the change log, import, export, Open Referral UK, postcodes, tiles,
+//!   shortlists, tokens, demo)
 //! - `auth`, `jwt`: who is asking; `graphql`: the schema; `http`: the axum router
-//! - `cli`: the `migrate`, `import`, `export`, `token` and `schema` commands
+//! - `cli`: the `serve`, `migrate`, `import`, `export`, `token`, `postcodes` and `schema`
+//!   commands
 //! - `error`: the application error and its GraphQL codes
 
 pub mod app;

@@ -6,7 +6,9 @@
 //! - `GET /oruk/...`: the directory as an Open Referral UK 3.0 API (`oruk`)
 //! - `GET /tiles/{z}/{x}/{y}.mvt`, `GET /tiles.json`: vector tiles (`tiles`)
 //! - `GET /`: the web map; `GET /s/{code}`: a resident's shortlist; `GET /graphiql`
-//!   and `GET /graphql`: GraphiQL (never executes anything); all bundled (`web`)
+//!   and `GET /graphql`: GraphiQL (never executes anything); `GET /assets/{file}`: the
+//!   pages' bundled files; `GET /config.json`: what the pages need to know;
+//!   `GET /schema.graphql`: the SDL, unless introspection is off (`web`)
 //! - `GET /health` (liveness), `GET /ready` (database reachable, migrations current),
 //!   `GET /metrics` (Prometheus text format)
 //!
