@@ -4,7 +4,7 @@
 //! server's own writes before they return, and within a quarter of a second after
 //! another process's).
 //!
-//! Per asset it holds a 56-byte slot (id, version, kind, filter fields, the point or a
+//! Per asset it holds a 56-byte slot (`slot`: id, version, kind, filter fields, the point or a
 //! box) indexed by the asset's row number; the pieces a geometry is indexed by sit in a
 //! packed Hilbert R-tree built once (`tree`), with changes since in a small R*-tree
 //! overlay (`rstar`) until the next rebuild folds them in. Exact distances for lines and
@@ -14,6 +14,7 @@
 pub mod query;
 pub mod record;
 pub mod shape;
+mod slot;
 pub mod store;
 mod tree;
 
@@ -25,110 +26,11 @@ use rstar::{AABB, RTree, RTreeObject};
 use uuid::Uuid;
 
 use self::record::Record;
+pub use self::slot::Slot;
+use self::slot::{EPOCH_2020, FREE, FREE_KNOWN, HAS_HOURS, IN_BASE, IS_POINT, NO_AGE, pack};
 use self::tree::{Box4, PackedTree};
 use super::cache::GeometryCache;
 use crate::domain::{AssetFilter, AssetKind};
-
-/// Seconds from the Unix epoch to 2020-01-01, the origin of stored verification times.
-const EPOCH_2020: i64 = 1_577_836_800;
-/// A slot with no asset.
-const EMPTY: u8 = u8::MAX;
-
-const IS_POINT: u8 = 1;
-const IN_BASE: u8 = 2;
-const HAS_HOURS: u8 = 4;
-const FREE_KNOWN: u8 = 8;
-const FREE: u8 = 16;
-const NO_AGE: u8 = u8::MAX;
-
-/// One public asset, 56 bytes.
-#[derive(Clone, Copy, Debug)]
-pub struct Slot {
-    pub id: Uuid,
-    /// A point's longitude and latitude; for other geometry the f32 bounding box, two
-    /// values to each f64's bits.
-    geo: [u64; 2],
-    /// Bit `i`: the category with index `i` (see `Categories`); indices past 63 are
-    /// kept beside the slots.
-    categories: u64,
-    pub version: i32,
-    /// Seconds since 2020 (0: never verified).
-    verified: u32,
-    accessibility: u16,
-    kind: u8,
-    flags: u8,
-    min_age: u8,
-    max_age: u8,
-}
-
-fn pack(a: f32, b: f32) -> u64 {
-    u64::from(a.to_bits()) | (u64::from(b.to_bits()) << 32)
-}
-
-fn unpack(v: u64) -> (f32, f32) {
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "each half holds an f32's bits"
-    )]
-    let (lo, hi) = (v as u32, (v >> 32) as u32);
-    (f32::from_bits(lo), f32::from_bits(hi))
-}
-
-impl Slot {
-    const EMPTY: Self = Self {
-        id: Uuid::nil(),
-        geo: [0; 2],
-        categories: 0,
-        version: 0,
-        verified: 0,
-        accessibility: 0,
-        kind: EMPTY,
-        flags: 0,
-        min_age: NO_AGE,
-        max_age: NO_AGE,
-    };
-
-    pub fn is_live(&self) -> bool {
-        self.kind != EMPTY
-    }
-
-    pub fn is_point(&self) -> bool {
-        self.flags & IS_POINT != 0
-    }
-
-    fn in_base(&self) -> bool {
-        self.flags & IN_BASE != 0
-    }
-
-    /// A point asset's position.
-    pub fn point(&self) -> geo::Coord<f64> {
-        geo::Coord {
-            x: f64::from_bits(self.geo[0]),
-            y: f64::from_bits(self.geo[1]),
-        }
-    }
-
-    /// The box that holds the asset's geometry (f32, rounded outward).
-    pub fn bounds(&self) -> Box4 {
-        if self.is_point() {
-            let p = self.point();
-            [
-                record::down(p.x),
-                record::down(p.y),
-                record::up(p.x),
-                record::up(p.y),
-            ]
-        } else {
-            let (a, b) = unpack(self.geo[0]);
-            let (c, d) = unpack(self.geo[1]);
-            [a, b, c, d]
-        }
-    }
-
-    pub fn kind(&self) -> Option<AssetKind> {
-        AssetKind::ALL.get(usize::from(self.kind)).copied()
-    }
-}
 
 /// The taxonomy's ids, numbered in the order first seen.
 #[derive(Debug, Default)]
