@@ -27,19 +27,16 @@ use crate::error::AppError;
 use crate::service::tiles::{self, TileId};
 use crate::service::{categories, changes};
 
-fn refused(e: &AppError) -> Response<Body> {
+fn refused(e: AppError) -> Response<Body> {
     match e {
         AppError::InvalidInput {
             message,
             field: Some(field),
-        } => field_error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", field, message),
+        } => field_error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", field, &message),
         AppError::InvalidInput { message, .. } => {
-            error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", message)
+            error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", &message)
         }
-        other => internal_error(
-            "serving a tile",
-            AppError::Internal(anyhow::anyhow!("{}", other.message())),
-        ),
+        other => internal_error("serving a tile", other),
     }
 }
 
@@ -166,15 +163,15 @@ pub async fn tile(
 ) -> Response<Body> {
     let tile = match address(&z, &x, &file) {
         Ok(t) => t,
-        Err(e) => return refused(&e),
+        Err(e) => return refused(e),
     };
     let filter = match filter(raw.as_deref()) {
         Ok(f) => f,
-        Err(e) => return refused(&e),
+        Err(e) => return refused(e),
     };
     let position = match changes::state(&state.db.read).await {
         Ok(s) => s.last_position,
-        Err(e) => return refused(&e),
+        Err(e) => return refused(e),
     };
     let etag = format!("W/\"{position}\"");
     let unchanged = headers
@@ -193,7 +190,7 @@ pub async fn tile(
                 );
                 r
             }
-            Err(e) => return refused(&e),
+            Err(e) => return refused(e),
         }
     };
     if let Ok(v) = HeaderValue::from_str(&etag) {

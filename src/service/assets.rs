@@ -115,10 +115,11 @@ pub async fn of_organization(
     let mut query = asset::Entity::find()
         .filter(asset::Column::OrganizationId.eq(organization))
         .order_by_asc(asset::Column::Id);
-    if !principal.sees(Some(organization)) {
+    let own = principal.sees(Some(organization));
+    if !own {
         query = query.filter(asset::Column::Moderation.eq(Moderation::Approved));
     }
-    if !include_archived || !principal.sees(Some(organization)) {
+    if !(own && include_archived) {
         query = query.filter(asset::Column::Status.eq(AssetStatus::Active));
     }
     if let Some(after) = after {
