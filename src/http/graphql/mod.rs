@@ -1,8 +1,8 @@
 //! `POST /graphql`: checks the request's shape before async-graphql sees it, runs it,
 //! and gives every error a code.
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ErrorExtensionValues, Positioned};
+use async_graphql::ErrorExtensionValues;
+use async_graphql::parser::types::ExecutableDocument;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, Response, StatusCode, header};
@@ -13,15 +13,9 @@ use super::{AppState, REQUEST_ID};
 use crate::auth::Principal;
 use crate::error::AppError;
 
-/// The deepest bracket nesting (`{`, `[`, `(`) a query may have. Parsers recurse on
-/// nesting; this bound keeps any query, however hostile, far from the stack's end.
-pub const MAX_NESTING: usize = 64;
-/// The most aliases one document may use.
-pub const MAX_ALIASES: usize = 50;
-/// The most fields one document may select, counting every fragment once.
-pub const MAX_FIELDS: usize = 1_000;
-/// The most fragment definitions one document may hold.
-pub const MAX_FRAGMENTS: usize = 50;
+mod shape;
+
+use shape::MAX_NESTING;
 
 fn bad_request(message: &str) -> Response<Body> {
     error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", message)
@@ -98,7 +92,7 @@ impl Documents {
 /// the request's span. A syntax error is left for async-graphql to report, with its
 /// position.
 pub fn check_query(request: &mut async_graphql::Request) -> Result<(), String> {
-    if nesting_depth(&request.query) > MAX_NESTING {
+    if shape::nesting_depth(&request.query) > MAX_NESTING {
         return Err(format!(
             "the query is nested more than {MAX_NESTING} levels deep"
         ));
@@ -108,7 +102,7 @@ pub fn check_query(request: &mut async_graphql::Request) -> Result<(), String> {
         .clone()
         .or_else(|| leading_operation_name(&request.query));
     if let Ok(doc) = request.parsed_query() {
-        check_size(doc)?;
+        shape::check(doc)?;
         if let Some(name) = named.or_else(|| first_operation_name(doc)) {
             tracing::Span::current().record("graphql.operation", name.as_str());
         }
@@ -258,96 +252,4 @@ fn leading_operation_name(query: &str) -> Option<String> {
         .take(100)
         .collect();
     (!name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit())).then_some(name)
-}
-
-/// Deepest nesting of `{`, `[` and `(` outside strings and comments.
-pub fn nesting_depth(query: &str) -> usize {
-    let bytes = query.as_bytes();
-    let (mut i, mut depth, mut max) = (0, 0_usize, 0_usize);
-    while i < bytes.len() {
-        match bytes[i] {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                i += 3;
-                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
-                        4
-                    } else {
-                        1
-                    };
-                }
-                i += 2;
-            }
-            b'"' => {
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            b'{' | b'[' | b'(' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        i += 1;
-    }
-    max
-}
-
-/// Counts the fragments, fields and aliases written in the document (each fragment once).
-fn check_size(doc: &ExecutableDocument) -> Result<(), String> {
-    fn walk(set: &Positioned<SelectionSet>, fields: &mut usize, aliases: &mut usize) {
-        for item in &set.node.items {
-            match &item.node {
-                Selection::Field(f) => {
-                    *fields += 1;
-                    if f.node.alias.is_some() {
-                        *aliases += 1;
-                    }
-                    walk(&f.node.selection_set, fields, aliases);
-                }
-                Selection::InlineFragment(f) => walk(&f.node.selection_set, fields, aliases),
-                Selection::FragmentSpread(_) => {}
-            }
-        }
-    }
-    if doc.fragments.len() > MAX_FRAGMENTS {
-        return Err(format!(
-            "the query defines more than {MAX_FRAGMENTS} fragments"
-        ));
-    }
-    let (mut fields, mut aliases) = (0, 0);
-    for (_, op) in doc.operations.iter() {
-        walk(&op.node.selection_set, &mut fields, &mut aliases);
-    }
-    for fragment in doc.fragments.values() {
-        walk(&fragment.node.selection_set, &mut fields, &mut aliases);
-    }
-    if aliases > MAX_ALIASES {
-        return Err(format!("the query uses more than {MAX_ALIASES} aliases"));
-    }
-    if fields > MAX_FIELDS {
-        return Err(format!("the query selects more than {MAX_FIELDS} fields"));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::nesting_depth;
-
-    #[test]
-    fn nesting_ignores_strings_and_comments() {
-        assert_eq!(nesting_depth("{ a { b(x: [1, [2]]) } }"), 5);
-        assert_eq!(nesting_depth(r#"{ a(s: "{{{{[[[(") }"#), 2);
-        assert_eq!(nesting_depth("{ a # {{{{{\n }"), 1);
-        assert_eq!(nesting_depth("{ a(s: \"\"\" {{{ \\\"\"\" {{ \"\"\") }"), 2);
-        assert_eq!(nesting_depth(&"{a".repeat(10_000)), 10_000);
-    }
 }
