@@ -31,6 +31,8 @@ pub struct AppConfig {
     pub change_retention_days: u32,
     /// Changes a subscription may fall behind before it is closed.
     pub subscriber_buffer: usize,
+    /// Bytes of changes that may wait for the slowest subscription.
+    pub subscriber_buffer_bytes: usize,
     pub http: HttpConfig,
 }
 
@@ -38,7 +40,7 @@ pub struct App {
     listener: TcpListener,
     router: axum::Router,
     db: Db,
-    header_read_timeout: std::time::Duration,
+    timeouts: http::ConnectionTimeouts,
     tasks: Tasks,
     /// Stops the background tasks if the app is dropped without shutting down.
     _stop_tasks: DropGuard,
@@ -116,7 +118,10 @@ impl App {
             }
         }
         let mut db = db;
-        db.changes = Arc::new(Hub::new(config.subscriber_buffer));
+        db.changes = Arc::new(Hub::new(
+            config.subscriber_buffer,
+            config.subscriber_buffer_bytes,
+        ));
         let tasks = Tasks::default();
         let started = std::time::Instant::now();
         let head = service::changes::state(&db.read)
@@ -150,7 +155,10 @@ impl App {
             listener,
             router,
             db,
-            header_read_timeout: config.http.header_read_timeout,
+            timeouts: http::ConnectionTimeouts {
+                header_read: config.http.header_read_timeout,
+                write_stall: config.http.write_stall_timeout,
+            },
             _stop_tasks: tasks.guard(),
             tasks,
         })
@@ -170,14 +178,9 @@ impl App {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let served = http::serve(
-            self.listener,
-            self.router,
-            self.header_read_timeout,
-            shutdown,
-        )
-        .await
-        .context("serving");
+        let served = http::serve(self.listener, self.router, self.timeouts, shutdown)
+            .await
+            .context("serving");
         self.tasks.shutdown().await;
         served
     }

@@ -152,6 +152,11 @@ pub struct ServeArgs {
     /// Seconds a client may take to send its request headers.
     #[arg(long, env = "ASSETMAP_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
     pub header_read_timeout_secs: u64,
+    /// Seconds a response may wait for the client's socket to take any of it (a client
+    /// that stops reading is cut off after this, and what was held for it freed).
+    #[arg(long, env = "ASSETMAP_WRITE_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub write_timeout_secs: u64,
     /// Also accept JWTs from the council's identity provider, checked with this key: a PEM
     /// public key (RS256, ES256) or a file holding the shared secret (HS256).
     #[arg(long, env = "ASSETMAP_JWT_KEY")]
@@ -202,6 +207,16 @@ pub struct ServeArgs {
     #[arg(long, env = "ASSETMAP_SUBSCRIBER_BUFFER", default_value_t = 1024,
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub subscriber_buffer: u32,
+    /// Megabytes of changes that may wait for the slowest subscription on this replica;
+    /// past it the oldest go, and a subscription that had not read them is closed.
+    #[arg(long, env = "ASSETMAP_SUBSCRIBER_BUFFER_MB", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub subscriber_buffer_mb: u32,
+    /// Seconds one message may wait for a live client's socket to take it; a client that
+    /// stops reading is closed (4429) after this.
+    #[arg(long, env = "ASSETMAP_LIVE_SEND_TIMEOUT_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub live_send_timeout_secs: u64,
     /// The largest request body accepted, in bytes.
     #[arg(long, env = "ASSETMAP_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
@@ -214,6 +229,12 @@ pub struct ServeArgs {
     /// two edits of the map); 0 turns the cache off.
     #[arg(long, env = "ASSETMAP_TILE_CACHE_MB", default_value_t = 64)]
     pub tile_cache_mb: u64,
+    /// Requests that build a large response (with geometry, feed pages, Open Referral
+    /// lists, tiles drawn afresh) served at once; more wait their turn. Each such
+    /// response is bounded in bytes, so this bounds the memory they take together.
+    #[arg(long, env = "ASSETMAP_MAX_HEAVY_REQUESTS", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub max_heavy_requests: u32,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -40,6 +40,9 @@ pub enum AppError {
     /// Too much at once: too many requests, subscriptions or connections, or a
     /// subscriber too slow to keep up.
     RateLimited(String),
+    /// The response would carry more than the server builds for one request (its
+    /// geometry, say): ask for less at once.
+    TooLarge(String),
     Internal(anyhow::Error),
 }
 
@@ -66,6 +69,7 @@ impl AppError {
             | Self::Forbidden(message)
             | Self::CursorExpired(message)
             | Self::RateLimited(message)
+            | Self::TooLarge(message)
             | Self::NotFoundIn { message, .. } => message.clone(),
             Self::InvalidGeometry(g) => g.to_string(),
             Self::NotFound(what) => format!("{what} not found"),
@@ -83,6 +87,7 @@ impl AppError {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::CursorExpired(_) => "CURSOR_EXPIRED",
             Self::RateLimited(_) => "RATE_LIMITED",
+            Self::TooLarge(_) => "TOO_LARGE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -155,7 +160,8 @@ impl From<AppError> for async_graphql::Error {
             | AppError::Unauthenticated(_)
             | AppError::Forbidden(_)
             | AppError::CursorExpired(_)
-            | AppError::RateLimited(_) => {
+            | AppError::RateLimited(_)
+            | AppError::TooLarge(_) => {
                 async_graphql::Error::new(err.message()).extend_with(|_, e| e.set("code", code))
             }
         }

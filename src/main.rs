@@ -1,5 +1,8 @@
 use clap::Parser;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use assetmap::config::{Cli, Command};
 use assetmap::{cli, telemetry};
 

@@ -57,20 +57,26 @@ pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
         shortlist_days: serve.shortlist_days,
         change_retention_days: serve.change_retention_days,
         subscriber_buffer: usize::try_from(serve.subscriber_buffer).unwrap_or(1024),
+        subscriber_buffer_bytes: usize::try_from(serve.subscriber_buffer_mb)
+            .unwrap_or(16)
+            .saturating_mul(1024 * 1024),
         http: HttpConfig {
             max_body_bytes: serve.max_body_bytes,
             request_timeout: Duration::from_secs(serve.request_timeout_secs),
             header_read_timeout: Duration::from_secs(serve.header_read_timeout_secs),
+            write_stall_timeout: Duration::from_secs(serve.write_timeout_secs),
             rate_limit_per_second: serve.rate_limit_per_second,
             rate_limit_burst: serve.rate_limit_burst,
             cors_origins,
             jwt,
             basemap_style: serve.basemap_style.as_ref().map(ToString::to_string),
             tile_cache_bytes: serve.tile_cache_mb.saturating_mul(1024 * 1024),
+            heavy_requests: usize::try_from(serve.max_heavy_requests).unwrap_or(4),
             live: LiveConfig {
                 max_connections: serve.max_live_connections,
                 max_subscriptions: serve.max_subscriptions_per_connection,
                 idle_timeout: Duration::from_secs(serve.live_idle_timeout_secs),
+                send_timeout: Duration::from_secs(serve.live_send_timeout_secs),
                 ..LiveConfig::default()
             },
             feed: FeedConfig {

@@ -202,6 +202,7 @@ pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<
         url: url.clone(),
         changes: std::sync::Arc::new(crate::service::changes::hub::Hub::new(
             crate::service::changes::hub::DEFAULT_BUFFER,
+            crate::service::changes::hub::DEFAULT_BUFFER_BYTES,
         )),
     })
 }

@@ -143,11 +143,15 @@ impl Asset {
     /// The asset's geometry as an RFC 7946 GeoJSON object, (longitude, latitude), WGS84.
     /// For people (HEALTH_CHAMPION) it is the centre of a grid cell about 1 km across,
     /// never where they are, except for their own organization's editors and moderators.
-    async fn geometry(&self, ctx: &Context<'_>) -> GeoJsonText<'_> {
-        GeoJsonText(match &self.0.exact_geometry {
+    async fn geometry(&self, ctx: &Context<'_>) -> async_graphql::Result<GeoJsonText<'_>> {
+        let text = match &self.0.exact_geometry {
             Some(exact) if trust::principal(ctx).sees(self.0.organization_id) => exact,
             _ => &self.0.geometry,
-        })
+        };
+        if let Some(budget) = super::budget::of(ctx) {
+            budget.spend(Some(self.0.id), text.len())?;
+        }
+        Ok(GeoJsonText(text))
     }
 
     /// When it is open, in OpenStreetMap `opening_hours` syntax

@@ -2,12 +2,12 @@
 //! subscription `assetChanged` carries the same entries live.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_graphql::futures_util::Stream;
 use async_graphql::futures_util::stream;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
-use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::asset::{Asset, AssetKind};
@@ -20,7 +20,7 @@ use crate::domain::changes::ChangeFilter;
 use crate::error::{AppError, AppResult};
 use crate::service::categories;
 use crate::service::changes::hub::Event;
-use crate::service::changes::{Delivered, Position, deliver};
+use crate::service::changes::{Delivered, Missed, Position, deliver};
 
 /// What a change did to the public's view of an asset.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -166,14 +166,20 @@ impl Subscriber {
     }
 }
 
-/// The subscriptions one connection may hold at once.
+/// What a live connection shares with its subscriptions: the subscriptions it may hold
+/// at once, and whether one of them fell too far behind (the connection is then closed:
+/// its client must catch up with `assetChanges` before anything else it is sent helps).
 #[derive(Clone)]
-pub struct ConnectionSlots(pub Arc<Semaphore>);
+pub struct LiveConnection {
+    pub slots: Arc<Semaphore>,
+    pub fell_behind: Arc<AtomicBool>,
+}
 
 struct Follow {
-    events: tokio::sync::broadcast::Receiver<Arc<Event>>,
+    events: crate::service::changes::hub::Receiver,
     filter: ChangeFilter,
     subscriber: Subscriber,
+    connection: Option<LiveConnection>,
     _slot: Option<OwnedSemaphorePermit>,
     done: bool,
 }
@@ -195,15 +201,17 @@ impl Follow {
                         return Some(Ok(AssetChangeEdge(d)));
                     }
                 }
-                Err(RecvError::Lagged(missed)) => {
+                Err(Missed::Lagged(missed)) => {
                     self.done = true;
+                    if let Some(connection) = &self.connection {
+                        connection.fell_behind.store(true, Ordering::Release);
+                    }
                     return Some(Err(AppError::RateLimited(format!(
                         "this subscription fell {missed} changes behind and was closed: read \
                          from your last position with assetChanges, then subscribe again"
                     ))
                     .into()));
                 }
-                Err(RecvError::Closed) => return None,
             }
         }
     }
@@ -225,12 +233,15 @@ impl SubscriptionRoot {
         filter: Option<AssetChangeFilter>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<AssetChangeEdge>>> {
         let db = ctx.data::<Db>()?;
-        let slot = match ctx.data_opt::<ConnectionSlots>() {
-            Some(slots) => Some(slots.0.clone().try_acquire_owned().map_err(|_| {
-                AppError::RateLimited(
-                    "too many subscriptions on this connection: end one first".to_owned(),
-                )
-            })?),
+        let connection = ctx.data_opt::<LiveConnection>().cloned();
+        let slot = match &connection {
+            Some(connection) => {
+                Some(connection.slots.clone().try_acquire_owned().map_err(|_| {
+                    AppError::RateLimited(
+                        "too many subscriptions on this connection: end one first".to_owned(),
+                    )
+                })?)
+            }
             None => None,
         };
         let filter = AssetChangeFilter::parse(filter, db).await?;
@@ -242,6 +253,7 @@ impl SubscriptionRoot {
             events: db.changes.subscribe(),
             filter,
             subscriber,
+            connection,
             _slot: slot,
             done: false,
         };

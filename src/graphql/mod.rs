@@ -8,10 +8,12 @@
 //! - `organization`: `Organization` and `Category`
 //! - `trust`: who is asking, history, moderation; `shortlists`: what a resident opens
 //! - `page`: `PageInfo` and the one way a page of edges is built
+//! - `budget`: what one response may carry of geometry, counted as it is built
 //! - `scalars`: `GeoJSON`; `loaders`: DataLoaders for an asset's relations
 
 mod asset;
 mod asset_input;
+pub mod budget;
 pub mod changes;
 pub mod loaders;
 mod mutation;

@@ -78,20 +78,30 @@ impl Organization {
         let db = ctx.data::<Db>()?;
         let first = PageSize::new(first)?;
         let after: Option<Uuid> = SearchCursor::decode_opt(after.as_deref())?.map(|c| c.id);
-        let rows = service::assets::of_organization(
+        let max_bytes = super::budget::for_page(ctx);
+        let (rows, has_next) = service::assets::of_organization(
             db,
             trust::principal(ctx),
             self.0.id,
             include_archived,
             after,
             first,
+            max_bytes,
         )
         .await?;
-        let (edges, page_info) = page::id_page(
+        if let (Some(_), Some(budget)) = (max_bytes, super::budget::of(ctx)) {
+            let bytes = rows.iter().map(service::pages::row_size).sum();
+            budget.page(rows.iter().map(|a| a.id), bytes);
+        }
+        let position = page::Position {
+            has_next,
+            has_previous: after.is_some(),
+            resume_after: None,
+        };
+        let (edges, page_info) = page::edges(
             rows,
-            first,
-            after,
-            |a| a.id,
+            position,
+            |a| page::id_cursor(a.id),
             |a, cursor| OrganizationAssetEdge {
                 node: Asset(a),
                 cursor,

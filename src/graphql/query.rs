@@ -35,7 +35,16 @@ async fn searched(
     let db = ctx.data::<Db>()?;
     let first = PageSize::new(first)?;
     let after = SearchCursor::decode_opt(after.as_deref())?;
-    let page = service::search::search(db, shape, filter, first, after).await?;
+    let max_bytes = super::budget::for_page(ctx);
+    let page = service::search::search(db, shape, filter, first, after, max_bytes).await?;
+    if let (Some(_), Some(budget)) = (max_bytes, super::budget::of(ctx)) {
+        let bytes = page
+            .items
+            .iter()
+            .map(|(a, _)| service::pages::row_size(a))
+            .sum();
+        budget.page(page.items.iter().map(|(a, _)| a.id), bytes);
+    }
     let assets: Vec<&entity::asset::Model> = page.items.iter().map(|(a, _)| a).collect();
     super::loaders::prefetch(ctx, &assets).await?;
     Ok(page)
@@ -246,7 +255,13 @@ impl QueryRoot {
             .unwrap_or_default();
         let first = PageSize::new(first)?;
         let filter = AssetChangeFilter::parse(filter, db).await?;
-        let page = service::changes::page(db, after, first, &filter).await?;
+        let max_bytes = super::budget::for_page(ctx);
+        let page = service::changes::page(db, after, first, &filter, max_bytes).await?;
+        if let (Some(_), Some(budget)) = (max_bytes, super::budget::of(ctx)) {
+            let rows = page.items.iter().filter_map(|d| d.asset.as_ref());
+            let bytes = rows.clone().map(service::pages::row_size).sum();
+            budget.page(rows.map(|a| a.id), bytes);
+        }
         let assets: Vec<&entity::asset::Model> =
             page.items.iter().filter_map(|d| d.asset.as_ref()).collect();
         super::loaders::prefetch(ctx, &assets).await?;

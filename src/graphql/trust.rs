@@ -65,7 +65,16 @@ pub struct FieldChange {
     pub after: Json<Value>,
 }
 
-fn changes(before: Option<&str>, after: Option<&str>) -> AppResult<Vec<FieldChange>> {
+/// The diff of two snapshots, counted against the response's budget before it is built
+/// (a snapshot holds the geometry).
+fn changes(
+    ctx: &Context<'_>,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> AppResult<Vec<FieldChange>> {
+    if let Some(budget) = super::budget::of(ctx) {
+        budget.spend_bytes(before.map_or(0, str::len) + after.map_or(0, str::len))?;
+    }
     Ok(service::asset_version::revision::diff(before, after)?
         .into_iter()
         .map(|(field, before, after)| FieldChange {
@@ -132,11 +141,15 @@ impl AssetRevision {
 
     /// The fields it changed, before and after; empty for approvals, rejections,
     /// verifications and imports, which change no content.
-    async fn changes(&self) -> async_graphql::Result<Vec<FieldChange>> {
+    async fn changes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FieldChange>> {
         if self.0.before.is_none() && self.0.after.is_none() {
             return Ok(Vec::new());
         }
-        Ok(changes(self.0.before.as_deref(), self.0.after.as_deref())?)
+        Ok(changes(
+            ctx,
+            self.0.before.as_deref(),
+            self.0.after.as_deref(),
+        )?)
     }
 }
 
@@ -206,8 +219,8 @@ impl PendingChange {
     }
 
     /// The diff: each field the change sets, as it was when proposed and as proposed.
-    async fn changes(&self) -> async_graphql::Result<Vec<FieldChange>> {
-        Ok(changes(self.0.before.as_deref(), Some(&self.0.after))?)
+    async fn changes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FieldChange>> {
+        Ok(changes(ctx, self.0.before.as_deref(), Some(&self.0.after))?)
     }
 
     /// The moderator who decided, once decided.

@@ -3,19 +3,18 @@
 //! appears once, at the position of its latest change (an asset changed again moves to
 //! the end), as `updated` with its GeoJSON Feature or as `deleted` once archived or
 //! taken down. `next` is built from the last item; the last page is empty and its
-//! `next` is itself. Deletions are kept for the change log's retention, then pruned.
+//! `next` is itself. A page holds 500 items, or fewer when their assets' stored text
+//! passes 4 MB (RPDE lets a page hold any number: `next` goes on from its last item). Deletions are kept for the change log's retention, then pruned.
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
-use axum::response::IntoResponse;
-use serde_json::{Value, json};
 
 use super::AppState;
 use super::errors::{error_response, internal_error};
 use crate::error::AppError;
 use crate::service::changes::{self, Position};
-use crate::service::export;
+use crate::service::{export, pages};
 
 /// Items per page: the RPDE guidance is at least 500.
 const PAGE: u64 = 500;
@@ -63,18 +62,58 @@ pub(super) fn base(state: &AppState, headers: &HeaderMap) -> Result<String, &'st
     Ok(format!("http://{host}"))
 }
 
-fn item(delivered: &changes::Delivered, data: Option<Value>) -> Value {
-    let entry = &delivered.entry;
-    match data {
-        Some(data) => json!({
-            "state": "updated", "kind": KIND, "id": entry.asset_id.to_string(),
-            "modified": entry.position, "data": data,
-        }),
-        None => json!({
-            "state": "deleted", "kind": KIND, "id": entry.asset_id.to_string(),
-            "modified": entry.position,
-        }),
+/// An RPDE item's envelope, keys in alphabetical order; `data` is written apart.
+#[derive(serde::Serialize)]
+struct Envelope<'a> {
+    id: String,
+    kind: &'static str,
+    modified: i64,
+    state: &'a str,
+}
+
+/// Writes the page's JSON straight into bytes: each asset's stored geometry goes out
+/// as it is, so no tree of values is built (a page of long routes is megabytes).
+async fn write_page(
+    state: &AppState,
+    page: &[changes::Delivered],
+    next: &str,
+) -> Result<Vec<u8>, AppError> {
+    let rows: Vec<entity::asset::Model> = page.iter().filter_map(|d| d.asset.clone()).collect();
+    let parts = export::Parts::of(&state.db, &rows).await?;
+    let bytes: usize = rows.iter().map(|a| a.geometry.len()).sum();
+    let mut out = Vec::with_capacity(bytes + page.len() * 1_024 + 512);
+    let json = |e: serde_json::Error| AppError::Internal(e.into());
+    out.extend_from_slice(b"{\"items\":[");
+    for (n, delivered) in page.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        let entry = &delivered.entry;
+        let envelope = Envelope {
+            id: entry.asset_id.to_string(),
+            kind: KIND,
+            modified: entry.position,
+            state: if delivered.asset.is_some() {
+                "updated"
+            } else {
+                "deleted"
+            },
+        };
+        let mut head = serde_json::to_vec(&envelope).map_err(json)?;
+        if let Some(asset) = &delivered.asset {
+            // {"data":<feature>,"id":...}
+            out.extend_from_slice(b"{\"data\":");
+            export::write_feature(&mut out, asset, &parts)?;
+            head[0] = b',';
+        }
+        out.extend_from_slice(&head);
     }
+    out.extend_from_slice(b"],\"license\":");
+    serde_json::to_writer(&mut out, &state.feed.license).map_err(json)?;
+    out.extend_from_slice(b",\"next\":");
+    serde_json::to_writer(&mut out, next).map_err(json)?;
+    out.push(b'}');
+    Ok(out)
 }
 
 pub async fn assets(
@@ -91,44 +130,38 @@ pub async fn assets(
         Ok(base) => base,
         Err(m) => return bad(m),
     };
-    let page = match changes::latest_page(&state.db, after, PAGE).await {
+    let permit = state.heavy.permit().await;
+    let page = match changes::latest_page(&state.db, after, PAGE, pages::FEED_PAGE_BYTES).await {
         Ok(page) => page,
         Err(AppError::CursorExpired(m)) => {
             return error_response(StatusCode::GONE, "CURSOR_EXPIRED", &m);
         }
         Err(e) => return internal_error("reading the RPDE feed", e),
     };
-    let rows: Vec<entity::asset::Model> = page.iter().filter_map(|d| d.asset.clone()).collect();
-    let mut data = match export::features(&state.db, &rows).await {
-        Ok(data) => data,
-        Err(e) => return internal_error("reading the RPDE feed", e),
-    };
-    let items: Vec<Value> = page
-        .iter()
-        .map(|d| item(d, d.asset.as_ref().and_then(|a| data.remove(&a.id))))
-        .collect();
     let next_after = page.last().map_or(after.0, |d| d.entry.position);
     let next = if next_after == 0 {
         format!("{base}/feeds/assets")
     } else {
         format!("{base}/feeds/assets?afterChangeNumber={next_after}")
     };
-    let body = json!({"next": next, "items": items, "license": state.feed.license});
+    let body = match write_page(&state, &page, &next).await {
+        Ok(body) => body,
+        Err(e) => return internal_error("reading the RPDE feed", e),
+    };
     // the last page changes as soon as anything does; earlier pages rarely
-    let cache = if items_empty(&body) {
+    let cache = if page.is_empty() {
         "public, max-age=8"
     } else {
         "public, max-age=3600"
     };
-    let mut response = axum::Json(body).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    response
-}
-
-fn items_empty(body: &Value) -> bool {
-    body["items"].as_array().is_none_or(Vec::is_empty)
+    let mut response = Response::new(Body::from(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    permit.hold(response)
 }
 
 /// What the feed says about itself.

@@ -27,7 +27,7 @@ use super::errors::error_response;
 use super::graphql::{authenticate_bearer, check_query, code_errors};
 use crate::error::AppError;
 use crate::graphql::AppSchema;
-use crate::graphql::changes::{ConnectionSlots, Subscriber};
+use crate::graphql::changes::{LiveConnection, Subscriber};
 
 /// The largest message a client may send.
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -44,6 +44,9 @@ pub struct LiveConfig {
     /// How long a connection may stay with no subscription and no message from its
     /// client.
     pub idle_timeout: Duration,
+    /// How long one message may wait to be taken by the client's socket: a client that
+    /// stops reading is closed (4429) after this, and everything held for it freed.
+    pub send_timeout: Duration,
 }
 
 impl Default for LiveConfig {
@@ -53,6 +56,7 @@ impl Default for LiveConfig {
             max_subscriptions: 20,
             init_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_mins(5),
+            send_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -252,8 +256,12 @@ async fn serve(socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit
     let heard = Heard::now();
     let input = incoming(source, &heard);
     let slots = Arc::new(Semaphore::new(limits.max_subscriptions));
+    let fell_behind = Arc::new(AtomicBool::new(false));
     let mut data = Data::default();
-    data.insert(ConnectionSlots(slots.clone()));
+    data.insert(LiveConnection {
+        slots: slots.clone(),
+        fell_behind: fell_behind.clone(),
+    });
     let initialised = Arc::new(AtomicBool::new(false));
     let on_init = {
         let (state, initialised) = (state.clone(), initialised.clone());
@@ -305,9 +313,28 @@ async fn serve(socket: WebSocket, state: AppState, _permit: OwnedSemaphorePermit
             () = stop.cancelled() => close(1001, "the server is shutting down"),
         };
         let closing = matches!(outgoing, Message::Close(_));
-        if sink.send(outgoing).await.is_err() || closing {
+        match tokio::time::timeout(limits.send_timeout, sink.send(outgoing)).await {
+            Ok(Ok(())) if !closing => {}
+            Ok(_) => break,
+            Err(_) => {
+                // the client stopped reading: say why if its socket still takes it, and go
+                tracing::info!("closing a live connection whose client stopped reading");
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(1), sink.send(close(4429, TOO_SLOW)))
+                        .await;
+                break;
+            }
+        }
+        if fell_behind.load(Ordering::Acquire) {
+            tracing::info!("closing a live connection whose subscription fell behind");
+            let _ =
+                tokio::time::timeout(limits.send_timeout, sink.send(close(4429, TOO_SLOW))).await;
             break;
         }
     }
-    let _ = sink.close().await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
 }
+
+/// Why a slow client is closed, and what to do.
+const TOO_SLOW: &str =
+    "too slow: catch up from your last position with assetChanges, then subscribe again";

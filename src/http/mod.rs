@@ -20,6 +20,7 @@
 mod errors;
 mod feed;
 mod graphql;
+mod heavy;
 mod live;
 mod ops;
 mod oruk;
@@ -50,7 +51,7 @@ use tracing::Level;
 pub use errors::error_response;
 pub use feed::FeedConfig;
 pub use live::LiveConfig;
-pub use serve::serve;
+pub use serve::{ConnectionTimeouts, serve};
 
 use crate::db::Db;
 use crate::graphql::AppSchema;
@@ -67,6 +68,9 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     /// How long a client may take to send its request headers.
     pub header_read_timeout: Duration,
+    /// How long a response (or a live message) may wait for the client's socket to take
+    /// any of it before the connection is cut off.
+    pub write_stall_timeout: Duration,
     /// Sustained GraphQL requests per second per client IP; 0 turns limiting off.
     pub rate_limit_per_second: u32,
     /// Requests a client may make at once before the sustained rate applies.
@@ -83,6 +87,9 @@ pub struct HttpConfig {
     pub basemap_style: Option<String>,
     /// Bytes of rendered vector tiles kept in memory; 0 turns the cache off.
     pub tile_cache_bytes: u64,
+    /// Requests that build a large response (geometry, feeds, tiles) served at once;
+    /// more wait for a turn.
+    pub heavy_requests: usize,
 }
 
 impl Default for HttpConfig {
@@ -91,6 +98,7 @@ impl Default for HttpConfig {
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(10),
+            write_stall_timeout: Duration::from_secs(30),
             rate_limit_per_second: 50,
             rate_limit_burst: 200,
             cors_origins: Vec::new(),
@@ -99,6 +107,7 @@ impl Default for HttpConfig {
             feed: feed::FeedConfig::default(),
             basemap_style: None,
             tile_cache_bytes: 64 * 1024 * 1024,
+            heavy_requests: 4,
         }
     }
 }
@@ -119,6 +128,8 @@ struct AppState {
     documents: Arc<graphql::Documents>,
     /// Vector tiles already drawn, by the change log's position.
     tiles: Arc<tiles::TileCache>,
+    /// Permits of work that builds a large response.
+    heavy: heavy::Heavy,
 }
 
 /// The application's router with every layer applied; its housekeeping runs in `tasks`.
@@ -143,6 +154,7 @@ pub fn router(
         stop: tasks.stop_token(),
         documents: Arc::new(graphql::Documents::default()),
         tiles: Arc::new(tiles::TileCache::new(config.tile_cache_bytes)),
+        heavy: heavy::Heavy::new(config.heavy_requests),
     };
     let mut graphql_route = post(graphql::execute);
     let mut live_route = get(live::upgrade);

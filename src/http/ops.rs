@@ -99,6 +99,10 @@ fn not_ready(reason: &str) -> Response<Body> {
 /// Prometheus text format, with the connection pools' state read at scrape time.
 pub async fn metrics(State(state): State<AppState>) -> Response<Body> {
     metrics::gauge!("assetmap_live_subscriptions").set(state.db.changes.subscribers() as f64);
+    let (events, bytes) = state.db.changes.waiting();
+    metrics::gauge!("assetmap_live_waiting_events").set(events as f64);
+    metrics::gauge!("assetmap_live_waiting_bytes").set(bytes as f64);
+    metrics::gauge!("assetmap_heavy_in_use").set(state.heavy.in_use() as f64);
     metrics::gauge!("assetmap_live_connections")
         .set((state.live.max_connections - state.live_connections.available_permits()) as f64);
     let pools = state.db.pool_state();

@@ -23,6 +23,7 @@ use super::errors::{error_response, field_error_response};
 use crate::domain::{LonLat, Radius};
 use crate::error::AppError;
 use crate::service::oruk::{self, Query, Term, When, view};
+use crate::service::pages;
 use crate::service::postcodes::{self, Postcode};
 
 /// Results per page unless `per_page` says otherwise, and the most it may say.
@@ -293,11 +294,31 @@ pub async fn root() -> Response<Body> {
     json(json!({"version": "3.0", "profile": PROFILE, "openapi_url": OPENAPI}))
 }
 
+/// A page of services as `item` lists each: the page's rows are read a bounded
+/// number of bytes at a time (a service's list item is small, its row may not be), under
+/// a turn of the heavy-work limit.
+async fn listing(
+    state: &AppState,
+    raw: Option<&str>,
+    item: impl Fn(&view::Parts<'_>) -> Value,
+) -> Answer {
+    let q = query(state, raw).await?;
+    let permit = state.heavy.permit().await;
+    let (total, ids) = oruk::services(&state.db, &q).await?;
+    let mut contents = Vec::with_capacity(ids.len());
+    for chunk in pages::runs(&state.db.read, &ids, pages::CHUNK_BYTES).await? {
+        let listed = oruk::parts_of(&state.db, &chunk).await?;
+        contents.extend(listed.parts().map(|p| item(&p)));
+    }
+    Ok(permit.hold(json(page(&q, total, &contents))))
+}
+
+#[expect(
+    clippy::redundant_closure_for_method_calls,
+    reason = "the method's own lifetime is fixed; the closure is generic over it"
+)]
 async fn services(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Answer {
-    let q = query(&state, raw.as_deref()).await?;
-    let listed = oruk::services(&state.db, &q).await?;
-    let contents: Vec<Value> = listed.parts().map(|p| p.service_list_item()).collect();
-    Ok(json(page(&q, listed.total, &contents)))
+    listing(&state, raw.as_deref(), |p| p.service_list_item()).await
 }
 
 async fn service(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
@@ -310,13 +331,10 @@ async fn service(State(state): State<AppState>, Path(id): Path<String>) -> Answe
 }
 
 async fn service_at_locations(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Answer {
-    let q = query(&state, raw.as_deref()).await?;
-    let listed = oruk::services(&state.db, &q).await?;
-    let contents: Vec<Value> = listed
-        .parts()
-        .map(|p| p.service_at_location_list_item())
-        .collect();
-    Ok(json(page(&q, listed.total, &contents)))
+    listing(&state, raw.as_deref(), |p| {
+        p.service_at_location_list_item()
+    })
+    .await
 }
 
 async fn service_at_location(State(state): State<AppState>, Path(id): Path<String>) -> Answer {

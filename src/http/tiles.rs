@@ -82,6 +82,8 @@ async fn bytes(
     filter: &AssetFilter,
 ) -> Result<Bytes, AppError> {
     let render = || async {
+        // drawing reads every geometry in the tile: a turn of the heavy-work limit
+        let _permit = state.heavy.permit().await;
         let category_ids = categories::expand(&state.db.read, &filter.categories).await?;
         tiles::render(&state.db, tile, filter, &category_ids)
             .await

@@ -103,7 +103,9 @@ pub async fn get(db: &Db, principal: &Principal, id: Uuid) -> AppResult<Option<a
 
 /// An organization's assets in id order, as this caller may see them: listed,
 /// published ones for everyone; for its own editors and moderators also those waiting
-/// for a moderator or turned down, and archived ones when `include_archived`.
+/// for a moderator or turned down, and archived ones when `include_archived`. With
+/// `max_bytes`, no more than fit in that many bytes of stored text (see `pages`).
+/// Returns the page and whether more follow.
 pub async fn of_organization(
     db: &Db,
     principal: &Principal,
@@ -111,7 +113,8 @@ pub async fn of_organization(
     include_archived: bool,
     after: Option<Uuid>,
     first: PageSize,
-) -> AppResult<Vec<asset::Model>> {
+    max_bytes: Option<u64>,
+) -> AppResult<(Vec<asset::Model>, bool)> {
     let mut query = asset::Entity::find()
         .filter(asset::Column::OrganizationId.eq(organization))
         .order_by_asc(asset::Column::Id);
@@ -125,7 +128,20 @@ pub async fn of_organization(
     if let Some(after) = after {
         query = query.filter(asset::Column::Id.gt(after));
     }
-    Ok(query.limit(first.get() + 1).all(&db.read).await?)
+    let mut ids: Vec<Uuid> = query
+        .select_only()
+        .column(asset::Column::Id)
+        .limit(first.get() + 1)
+        .into_tuple()
+        .all(&db.read)
+        .await?;
+    let mut more = first.split(&mut ids);
+    if let Some(budget) = max_bytes {
+        let fit = super::pages::fitting(&db.read, &ids, budget).await?;
+        more |= fit < ids.len();
+        ids.truncate(fit);
+    }
+    Ok((load_ordered(db, &ids).await?, more))
 }
 
 /// The assets with these ids, in the order given; ids with no asset are skipped.

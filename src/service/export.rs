@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 use entity::{asset, category, organization};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::{categories, organizations};
@@ -22,57 +23,110 @@ fn io(err: std::io::Error) -> AppError {
     AppError::Internal(err.into())
 }
 
-/// These assets as GeoJSON Features, by id (their categories and organizations read in
-/// one query each).
-pub async fn features(db: &Db, rows: &[asset::Model]) -> AppResult<HashMap<Uuid, Value>> {
-    let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
-    let cats = categories::of_assets(&db.read, &ids).await?;
-    let org_ids: Vec<Uuid> = rows.iter().filter_map(|a| a.organization_id).collect();
-    let orgs = organizations::by_ids(db, &org_ids).await?;
-    rows.iter()
-        .map(|a| Ok((a.id, feature(a, &cats, &orgs)?)))
-        .collect()
+/// What a page of assets needs beside their rows to be written as Features: their
+/// categories and organizations, read in one query each.
+pub struct Parts {
+    categories: HashMap<Uuid, Vec<category::Model>>,
+    organizations: HashMap<Uuid, organization::Model>,
 }
 
-/// One asset as a GeoJSON Feature, with the properties the importer reads back.
-fn feature(
-    a: &asset::Model,
-    cats: &HashMap<Uuid, Vec<category::Model>>,
-    orgs: &HashMap<Uuid, organization::Model>,
-) -> AppResult<Value> {
-    let geometry: Value =
+impl Parts {
+    pub async fn of(db: &Db, rows: &[asset::Model]) -> AppResult<Self> {
+        let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
+        let categories = categories::of_assets(&db.read, &ids).await?;
+        let org_ids: Vec<Uuid> = rows.iter().filter_map(|a| a.organization_id).collect();
+        let organizations = organizations::by_ids(db, &org_ids).await?;
+        Ok(Self {
+            categories,
+            organizations,
+        })
+    }
+}
+
+/// A Feature as written: the stored geometry text goes out as it is (it was written by
+/// the geometry gate), so no tree of values is built for thousands of positions. Keys
+/// in alphabetical order, as a `serde_json::Value` prints them.
+#[derive(Serialize)]
+struct Feature<'a> {
+    geometry: &'a RawValue,
+    id: String,
+    properties: Properties<'a>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Properties<'a> {
+    accessibility: Vec<&'static str>,
+    address: Option<&'a str>,
+    categories: Vec<&'a str>,
+    cost_note: Option<&'a str>,
+    created_at: String,
+    description: Option<&'a str>,
+    email: Option<&'a str>,
+    free: Option<bool>,
+    kind: &'static str,
+    last_verified_at: Option<String>,
+    #[serde(rename = "max_age")]
+    max_age: Option<i32>,
+    #[serde(rename = "min_age")]
+    min_age: Option<i32>,
+    name: &'a str,
+    #[serde(rename = "opening_hours")]
+    opening_hours: Option<&'a str>,
+    organization: Option<&'a str>,
+    organization_id: Option<String>,
+    phone: Option<&'a str>,
+    postcode: Option<&'a str>,
+    updated_at: String,
+    version: i32,
+    website: Option<&'a str>,
+}
+
+/// Writes one asset as a GeoJSON Feature, with the properties the importer reads back.
+pub fn write_feature(out: &mut impl Write, a: &asset::Model, parts: &Parts) -> AppResult<()> {
+    let geometry: &RawValue =
         serde_json::from_str(&a.geometry).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(json!({
-        "type": "Feature",
-        "id": a.id.to_string(),
-        "geometry": geometry,
-        "properties": {
-            "kind": a.kind.as_str(),
-            "name": a.name,
-            "description": a.description,
-            "categories": cats.get(&a.id).map(|c| c.iter().map(|c| c.slug.clone()).collect::<Vec<_>>()).unwrap_or_default(),
-            "organization": a.organization_id.and_then(|o| orgs.get(&o)).map(|o| o.name.clone()),
-            "organizationId": a.organization_id.map(|o| o.to_string()),
-            "address": a.address,
-            "postcode": a.postcode,
-            "website": a.website,
-            "email": a.email,
-            "phone": a.phone,
-            "opening_hours": a.opening_hours,
-            "accessibility": Accessibility::from_mask(a.accessibility)
+    let feature = Feature {
+        geometry,
+        id: a.id.to_string(),
+        kind: "Feature",
+        properties: Properties {
+            accessibility: Accessibility::from_mask(a.accessibility)
                 .into_iter()
                 .map(Accessibility::name)
-                .collect::<Vec<_>>(),
-            "free": a.free,
-            "costNote": a.cost_note,
-            "min_age": a.min_age,
-            "max_age": a.max_age,
-            "lastVerifiedAt": a.last_verified_at.map(|t| t.to_rfc3339()),
-            "version": a.version,
-            "createdAt": a.created_at.to_rfc3339(),
-            "updatedAt": a.updated_at.to_rfc3339(),
-        }
-    }))
+                .collect(),
+            address: a.address.as_deref(),
+            categories: parts
+                .categories
+                .get(&a.id)
+                .map(|c| c.iter().map(|c| c.slug.as_str()).collect())
+                .unwrap_or_default(),
+            cost_note: a.cost_note.as_deref(),
+            created_at: a.created_at.to_rfc3339(),
+            description: a.description.as_deref(),
+            email: a.email.as_deref(),
+            free: a.free,
+            kind: a.kind.as_str(),
+            last_verified_at: a.last_verified_at.map(|t| t.to_rfc3339()),
+            max_age: a.max_age,
+            min_age: a.min_age,
+            name: &a.name,
+            opening_hours: a.opening_hours.as_deref(),
+            organization: a
+                .organization_id
+                .and_then(|o| parts.organizations.get(&o))
+                .map(|o| o.name.as_str()),
+            organization_id: a.organization_id.map(|o| o.to_string()),
+            phone: a.phone.as_deref(),
+            postcode: a.postcode.as_deref(),
+            updated_at: a.updated_at.to_rfc3339(),
+            version: a.version,
+            website: a.website.as_deref(),
+        },
+    };
+    serde_json::to_writer(out, &feature).map_err(|e| AppError::Internal(e.into()))
 }
 
 /// Writes the FeatureCollection and returns how many features it holds.
@@ -93,13 +147,12 @@ pub async fn export(db: &Db, out: &mut impl Write) -> AppResult<u64> {
         let rows = query.all(&db.read).await?;
         let Some(last) = rows.last() else { break };
         after = Some(last.id);
-        let mut features = features(db, &rows).await?;
+        let parts = Parts::of(db, &rows).await?;
         for a in &rows {
-            let feature = features.remove(&a.id).unwrap_or(Value::Null);
             if written > 0 {
                 out.write_all(b",\n").map_err(io)?;
             }
-            serde_json::to_writer(&mut *out, &feature).map_err(|e| AppError::Internal(e.into()))?;
+            write_feature(&mut *out, a, &parts)?;
             written += 1;
         }
     }

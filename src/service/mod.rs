@@ -8,6 +8,7 @@
 //! - `changes`: the change log (appended by `asset_version`), read by sync clients, the
 //!   RPDE feed and the live subscriptions (`changes::hub`)
 //! - `search`: nearby, viewport and corridor searches, paged
+//! - `pages`: pages bounded in bytes as well as items (the stored size of their rows)
 //! - `organizations`, `categories`: the groups that run assets and the taxonomy
 //! - `import`, `export`: GeoJSON, CSV and Open Referral UK in (all or nothing), GeoJSON
 //!   out
@@ -31,6 +32,7 @@ pub mod import;
 pub mod moderation;
 pub mod organizations;
 pub mod oruk;
+pub mod pages;
 pub mod postcodes;
 pub mod search;
 pub mod shortlists;

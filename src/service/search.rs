@@ -64,20 +64,35 @@ const SCAN_BATCH: u64 = 100;
 /// `hasNextPage` and a cursor to go on from.
 const SCAN_MAX: usize = 2_000;
 
-/// Whether the asset passes the filter's opening-hours test.
-fn open_enough(filter: &AssetFilter, asset: &asset::Model) -> bool {
+/// Whether an asset with these hours passes the filter's opening-hours test.
+fn open_enough(filter: &AssetFilter, hours: Option<&str>) -> bool {
     let Some(at) = filter.open_at else {
         return true;
     };
-    match asset.opening_hours.as_deref() {
+    match hours {
         None => filter.include_unknown_hours,
         Some(text) => crate::domain::hours::Hours::parse(text).is_ok_and(|h| h.is_open(at)),
     }
 }
 
+/// The opening hours of these assets, by id (only the hours are read).
+async fn hours_of(db: &Db, hits: &[Hit]) -> AppResult<HashMap<Uuid, Option<String>>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    let rows: Vec<(Uuid, Option<String>)> = asset::Entity::find()
+        .select_only()
+        .column(asset::Column::Id)
+        .column(asset::Column::OpeningHours)
+        .filter(asset::Column::Id.is_in(hits.iter().map(|h| h.id)))
+        .into_tuple()
+        .all(&db.read)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// A page of a search whose filter includes opening hours: candidates are read in order,
-/// in batches, and kept when open, until the page is full, the candidates run out, or
-/// `SCAN_MAX` have been read.
+/// in batches, and kept when open (only their hours are read), until the page is full,
+/// the candidates run out, or `SCAN_MAX` have been read; then the page's rows are
+/// loaded as any page's are.
 async fn filtered_page(
     db: &Db,
     shape: Shape<'_>,
@@ -85,9 +100,10 @@ async fn filtered_page(
     category_ids: &[Uuid],
     first: PageSize,
     after: Option<SearchCursor>,
+    max_bytes: Option<u64>,
 ) -> AppResult<Page> {
     let limit = usize::try_from(first.get()).unwrap_or(usize::MAX);
-    let mut kept: Vec<(asset::Model, Hit)> = Vec::new();
+    let mut kept: Vec<Hit> = Vec::new();
     let mut cursor = after;
     let mut scanned = 0_usize;
     let mut exhausted = false;
@@ -104,25 +120,54 @@ async fn filtered_page(
         )
         .await?;
         exhausted = (hits.len() as u64) < SCAN_BATCH;
-        let mut by_id = load(db, &hits).await?;
+        let hours = hours_of(db, &hits).await?;
         for hit in hits {
+            // an id with no row any more is not open: it was never listed
+            let open = hours
+                .get(&hit.id)
+                .is_some_and(|h| open_enough(filter, h.as_deref()));
             scanned += 1;
             if kept.len() == limit {
                 // one more that passes tells that a next page exists
-                if by_id.get(&hit.id).is_some_and(|m| open_enough(filter, m)) {
-                    return Ok(Page::new(kept, true, after, None));
+                if open {
+                    return loaded(db, kept, true, after, None, max_bytes).await;
                 }
-            } else if let Some(model) = by_id.remove(&hit.id)
-                && open_enough(filter, &model)
-            {
-                kept.push((model, hit));
+            } else if open {
+                kept.push(hit);
             }
             cursor = Some(hit.cursor());
         }
     }
     let stopped_early = !exhausted;
     let resume_after = if stopped_early { cursor } else { None };
-    Ok(Page::new(kept, stopped_early, after, resume_after))
+    loaded(db, kept, stopped_early, after, resume_after, max_bytes).await
+}
+
+/// The page of these hits with their rows: the first `max_bytes` of them (at least one)
+/// when a budget is given, and then a next page follows from the last one kept.
+async fn loaded(
+    db: &Db,
+    mut hits: Vec<Hit>,
+    mut has_next: bool,
+    after: Option<SearchCursor>,
+    mut resume_after: Option<SearchCursor>,
+    max_bytes: Option<u64>,
+) -> AppResult<Page> {
+    if let Some(budget) = max_bytes {
+        let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
+        let fit = super::pages::fitting(&db.read, &ids, budget).await?;
+        if fit < hits.len() {
+            hits.truncate(fit);
+            has_next = true;
+            resume_after = None;
+        }
+    }
+    let mut by_id = load(db, &hits).await?;
+    let items = hits
+        .into_iter()
+        .filter_map(|hit| by_id.remove(&hit.id).map(|model| (model, hit)))
+        .collect();
+    Ok(Page::new(items, has_next, after, resume_after))
 }
 
 async fn page(
@@ -130,20 +175,17 @@ async fn page(
     mut hits: Vec<Hit>,
     first: PageSize,
     after: Option<SearchCursor>,
+    max_bytes: Option<u64>,
 ) -> AppResult<Page> {
     let limit = usize::try_from(first.get()).unwrap_or(usize::MAX);
     let has_next = hits.len() > limit;
     hits.truncate(limit);
-    let mut by_id = load(db, &hits).await?;
-    let items = hits
-        .into_iter()
-        .filter_map(|hit| by_id.remove(&hit.id).map(|model| (model, hit)))
-        .collect();
-    Ok(Page::new(items, has_next, after, None))
+    loaded(db, hits, has_next, after, None, max_bytes).await
 }
 
 /// One page of a search: nearest first within a radius or around a shape, or by id in
-/// a box, with the filter's conditions.
+/// a box, with the filter's conditions; with `max_bytes`, no more rows than fit in
+/// that many bytes of stored text (see `pages`).
 #[tracing::instrument(skip_all, fields(geo.shape = shape.name()))]
 pub async fn search(
     db: &Db,
@@ -151,10 +193,11 @@ pub async fn search(
     filter: AssetFilter,
     first: PageSize,
     after: Option<SearchCursor>,
+    max_bytes: Option<u64>,
 ) -> AppResult<Page> {
     let category_ids = super::categories::expand(&db.read, &filter.categories).await?;
     let mut page = if filter.open_at.is_some() {
-        filtered_page(db, shape, &filter, &category_ids, first, after).await?
+        filtered_page(db, shape, &filter, &category_ids, first, after, max_bytes).await?
     } else {
         let query = Search {
             shape,
@@ -165,7 +208,7 @@ pub async fn search(
             limit: first.get() + 1,
         };
         let hits = spatial::search(db, query).await?;
-        page(db, hits, first, after).await?
+        page(db, hits, first, after, max_bytes).await?
     };
     page.asked = Arc::new(Asked {
         filter,

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::db::Db;
 use crate::domain::{AssetFilter, BBox, ValidGeometry};
 use crate::error::{AppError, AppResult};
-use crate::service::{assets, categories};
+use crate::service::{assets, categories, pages};
 use crate::spatial::{self, Search, Shape};
 
 /// Tile units per side.
@@ -130,36 +130,54 @@ fn encode_error(e: &mvt::Error) -> AppError {
     AppError::Internal(anyhow::anyhow!("encoding a tile: {e}"))
 }
 
-/// Each asset drawn: simplified to a tile unit and clipped to the buffered tile.
+/// Each asset drawn: simplified to a tile unit and clipped to the buffered tile. Rows
+/// are read about a megabyte of stored geometry at a time (a tile of long routes holds
+/// tens of megabytes of it), and each is dropped once drawn.
 async fn drawn(db: &Db, tile: TileId, ids: &[Uuid]) -> AppResult<Vec<u8>> {
-    let rows = assets::load_ordered(db, ids).await?;
     let mut cats: HashMap<Uuid, Vec<entity::category::Model>> =
         categories::of_assets(&db.read, ids).await?;
     let mut out = Tile::new(EXTENT);
     let mut layer = out.create_layer(LAYER);
-    for (n, row) in rows.iter().enumerate() {
-        let Ok(geometry) = ValidGeometry::parse_str(&row.geometry) else {
-            continue;
-        };
-        let Some(data) = encode(tile, geometry.geometry()).map_err(|e| encode_error(&e))? else {
-            continue;
-        };
-        let mut feature = layer.into_feature(data);
-        feature.set_id(n as u64 + 1);
-        feature.add_tag_string("id", &row.id.to_string());
-        feature.add_tag_string("kind", row.kind.as_str());
-        feature.add_tag_string("name", &row.name);
-        let slugs: Vec<String> = cats
-            .remove(&row.id)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|c| c.slug)
-            .collect();
-        feature.add_tag_string("categories", &slugs.join(","));
-        layer = feature.into_layer();
+    let mut n = 0_u64;
+    for run in pages::runs(&db.read, ids, pages::CHUNK_BYTES).await? {
+        for row in assets::load_ordered(db, &run).await? {
+            n += 1;
+            layer = draw(
+                tile,
+                layer,
+                n,
+                &row,
+                cats.remove(&row.id).unwrap_or_default(),
+            )?;
+        }
     }
     out.add_layer(layer).map_err(|e| encode_error(&e))?;
     out.to_bytes().map_err(|e| encode_error(&e))
+}
+
+/// Draws one asset into the layer as feature `n` (left out when it has nothing in the
+/// tile).
+fn draw(
+    tile: TileId,
+    layer: mvt::Layer,
+    n: u64,
+    row: &entity::asset::Model,
+    categories: Vec<entity::category::Model>,
+) -> AppResult<mvt::Layer> {
+    let Ok(geometry) = ValidGeometry::parse_str(&row.geometry) else {
+        return Ok(layer);
+    };
+    let Some(data) = encode(tile, geometry.geometry()).map_err(|e| encode_error(&e))? else {
+        return Ok(layer);
+    };
+    let mut feature = layer.into_feature(data);
+    feature.set_id(n);
+    feature.add_tag_string("id", &row.id.to_string());
+    feature.add_tag_string("kind", row.kind.as_str());
+    feature.add_tag_string("name", &row.name);
+    let slugs: Vec<String> = categories.into_iter().map(|c| c.slug).collect();
+    feature.add_tag_string("categories", &slugs.join(","));
+    Ok(feature.into_layer())
 }
 
 /// Assets counted per cell of a grid, each cell a point at its assets' mean position.

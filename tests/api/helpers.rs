@@ -168,6 +168,7 @@ impl TestApp {
             shortlist_days: 90,
             change_retention_days: 7,
             subscriber_buffer: 1024,
+            subscriber_buffer_bytes: 16 * 1024 * 1024,
             http: assetmap::http::HttpConfig {
                 // tests send bursts from one address; the limiter has tests of its own
                 rate_limit_per_second: 0,

@@ -387,7 +387,10 @@ async fn serve_layers(
     let server = tokio::spawn(assetmap::http::serve(
         listener,
         router,
-        config.header_read_timeout,
+        assetmap::http::ConnectionTimeouts {
+            header_read: config.header_read_timeout,
+            write_stall: config.write_stall_timeout,
+        },
         shutdown,
     ));
     (format!("http://{addr}"), server)
@@ -542,6 +545,7 @@ async fn shutdown_finishes_requests_in_flight() {
         shortlist_days: 90,
         change_retention_days: 7,
         subscriber_buffer: 1024,
+        subscriber_buffer_bytes: 16 * 1024 * 1024,
         http: assetmap::http::HttpConfig::default(),
     })
     .await

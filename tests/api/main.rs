@@ -19,6 +19,7 @@ mod cli;
 mod cross_backend;
 mod helpers;
 mod hostile;
+mod limits;
 mod link_worker;
 mod live;
 mod oruk;

@@ -175,10 +175,22 @@ pub async fn execute(
         Ok(p) => p,
         Err(response) => return response,
     };
-    let request = crate::graphql::loaders::for_request(request, &state.db).data(principal);
+    let heavy = request.parsed_query().is_ok_and(shape::is_heavy);
+    let request = crate::graphql::loaders::for_request(request, &state.db)
+        .data(principal)
+        .data(crate::graphql::budget::ResponseBudget::default());
+    let permit = if heavy {
+        Some(state.heavy.permit().await)
+    } else {
+        None
+    };
     let mut response = state.schema.execute(request).await;
     code_errors(&mut response.errors, &request_id);
-    async_graphql_axum::GraphQLResponse::from(response).into_response()
+    let response = async_graphql_axum::GraphQLResponse::from(response).into_response();
+    match permit {
+        Some(permit) => permit.hold(response),
+        None => response,
+    }
 }
 
 /// The caller: anonymous without an `Authorization` header, else the holder of the

@@ -141,6 +141,30 @@ pub fn check(doc: &ExecutableDocument) -> Result<(), String> {
     Ok(())
 }
 
+/// The fields whose values grow with what publishers wrote (see `graphql::budget`).
+const HEAVY_FIELDS: [&str; 3] = ["geometry", "before", "after"];
+
+/// Whether the document selects a field whose value can be large: it then takes a turn
+/// of the heavy-work limit (`http::heavy`).
+pub fn is_heavy(doc: &ExecutableDocument) -> bool {
+    fn selects(set: &Positioned<SelectionSet>) -> bool {
+        set.node.items.iter().any(|item| match &item.node {
+            Selection::Field(f) => {
+                HEAVY_FIELDS.contains(&f.node.name.node.as_str()) || selects(&f.node.selection_set)
+            }
+            Selection::InlineFragment(f) => selects(&f.node.selection_set),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    doc.operations
+        .iter()
+        .any(|(_, op)| selects(&op.node.selection_set))
+        || doc
+            .fragments
+            .values()
+            .any(|f| selects(&f.node.selection_set))
+}
+
 /// Fields written in a selection set, spreads not followed.
 fn written_fields(set: &Positioned<SelectionSet>) -> u64 {
     set.node
@@ -261,6 +285,15 @@ mod tests {
         let cycle = "{ ...A } fragment A on Query { __typename ...B } fragment B on Query { ...A }";
         let refused = check(&parsed(cycle)).expect_err("a cycle");
         assert!(refused.contains("spreads itself"), "{refused}");
+    }
+
+    #[test]
+    fn a_document_selecting_geometry_or_a_diff_is_heavy() {
+        assert!(super::is_heavy(&parsed("{ asset(id: 1) { geometry } }")));
+        assert!(super::is_heavy(&parsed(
+            "{ ...A } fragment A on Query { asset(id: 1) { history { changes { before } } } }"
+        )));
+        assert!(!super::is_heavy(&parsed("{ asset(id: 1) { name } }")));
     }
 
     #[test]

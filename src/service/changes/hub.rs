@@ -16,10 +16,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use entity::api_token;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-use tokio::sync::{Mutex, Notify, broadcast};
+use tokio::sync::{Mutex, Notify};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use super::fanout::Fanout;
 use super::read::{Current, Position, current, entries};
 use crate::db::{Db, commits};
 use crate::error::AppResult;
@@ -34,39 +35,81 @@ pub struct Event {
     pub revoked: Arc<HashSet<Uuid>>,
 }
 
-/// The follower's state and the subscribers' channel.
-#[derive(Debug)]
+impl Event {
+    /// About how many bytes the event holds: the asset's stored text, and the rest.
+    pub fn bytes(&self) -> usize {
+        const FIXED: usize = 512;
+        let text = |t: &Option<String>| t.as_ref().map_or(0, String::len);
+        FIXED
+            + self.now.as_ref().map_or(0, |c| {
+                let a = &c.asset;
+                a.geometry.len()
+                    + a.name.len()
+                    + a.search_text.len()
+                    + text(&a.description)
+                    + text(&a.address)
+                    + text(&a.website)
+                    + text(&a.opening_hours)
+                    + text(&a.cost_note)
+                    + c.seen.categories.iter().map(String::len).sum::<usize>()
+            })
+    }
+}
+
+/// One subscription's reading side.
+pub type Receiver = super::fanout::Receiver<Event>;
+
+/// The follower's state and the subscribers' queue.
 pub struct Hub {
     position: Mutex<Position>,
-    events: broadcast::Sender<Arc<Event>>,
+    events: Arc<Fanout<Event>>,
     poke: Notify,
     started: AtomicBool,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (events, bytes) = self.events.waiting();
+        f.debug_struct("Hub")
+            .field("subscriptions", &self.subscribers())
+            .field("waiting_events", &events)
+            .field("waiting_bytes", &bytes)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Entries read per round.
 const BATCH: u64 = 500;
 /// How many events a subscription may fall behind by default.
 pub const DEFAULT_BUFFER: usize = 1024;
+/// How many bytes of events may wait for the slowest subscription by default.
+pub const DEFAULT_BUFFER_BYTES: usize = 16 * 1024 * 1024;
 
 impl Hub {
-    /// A hub whose subscribers may fall `buffer` events behind before they are cut off.
-    pub fn new(buffer: usize) -> Self {
+    /// A hub whose subscribers may fall `buffer` events, or `bytes` of them, behind
+    /// before they are cut off.
+    pub fn new(buffer: usize, bytes: usize) -> Self {
         Self {
             position: Mutex::new(Position::default()),
-            events: broadcast::channel(buffer.max(1)).0,
+            events: Fanout::new(buffer, bytes),
             poke: Notify::new(),
             started: AtomicBool::new(false),
         }
     }
 
     /// Events from now on; a receiver that falls too far behind gets `Lagged`.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+    pub fn subscribe(&self) -> Receiver {
         self.events.subscribe()
     }
 
     /// How many subscriptions listen on this replica.
     pub fn subscribers(&self) -> usize {
-        self.events.receiver_count()
+        self.events.subscriptions()
+    }
+
+    /// Events, and their bytes, waiting for the slowest subscription.
+    pub fn waiting(&self) -> (usize, usize) {
+        self.events.waiting()
     }
 
     /// After a commit that may have appended: catch up before returning, so this
@@ -92,7 +135,7 @@ impl Hub {
             };
             let ids: Vec<Uuid> = batch.iter().map(|e| e.asset_id).collect();
             crate::spatial::follow(db, &ids).await?;
-            if self.events.receiver_count() > 0 {
+            if self.events.subscriptions() > 0 {
                 let now = current(&db.read, &ids).await?;
                 let revoked = Arc::new(revoked_tokens(db).await?);
                 for entry in batch {
@@ -102,8 +145,8 @@ impl Hub {
                         now,
                         revoked: revoked.clone(),
                     };
-                    // no receivers left is not an error: nobody is listening
-                    let _ = self.events.send(Arc::new(event));
+                    let bytes = event.bytes();
+                    self.events.send(Arc::new(event), bytes);
                 }
             }
             *position = Position(last);

@@ -12,8 +12,11 @@
 //! with the asset as the public sees it now: that is what a client applying the log in
 //! order needs, and an entry a later deletion superseded reads as deleted.
 
+mod fanout;
 pub mod hub;
 mod read;
+
+pub use fanout::Missed;
 
 use entity::asset_change::{self, ChangeState};
 use entity::change_log_state;

@@ -209,12 +209,31 @@ const SCAN_BATCH: u64 = 500;
 /// The most entries one page reads; a page that stops early says where to go on from.
 const SCAN_MAX: usize = 10_000;
 
-/// A client's page: the entries after `after` that concern its filter, oldest first.
+/// The first of these entries whose assets' stored text fits in `max_bytes` (at least
+/// one; see `service::pages`), and whether some were left out.
+async fn fitting(
+    db: &Db,
+    entries: &mut Vec<asset_change::Model>,
+    max_bytes: Option<u64>,
+) -> AppResult<bool> {
+    let Some(budget) = max_bytes else {
+        return Ok(false);
+    };
+    let ids: Vec<Uuid> = entries.iter().map(|e| e.asset_id).collect();
+    let fit = crate::service::pages::fitting(&db.read, &ids, budget).await?;
+    let cut = fit < entries.len();
+    entries.truncate(fit);
+    Ok(cut)
+}
+
+/// A client's page: the entries after `after` that concern its filter, oldest first;
+/// with `max_bytes`, no more than fit in that many bytes of the assets' stored text.
 pub async fn page(
     db: &Db,
     after: Position,
     first: PageSize,
     filter: &ChangeFilter,
+    max_bytes: Option<u64>,
 ) -> AppResult<ChangePage> {
     check_cursor(&db.read, after, true).await?;
     let limit = usize::try_from(first.get()).unwrap_or(usize::MAX);
@@ -245,6 +264,10 @@ pub async fn page(
             break;
         }
     }
+    if fitting(db, &mut picked, max_bytes).await? {
+        has_next = true;
+        end = picked.last().map_or(after, |e| Position(e.position));
+    }
     let ids: Vec<Uuid> = picked.iter().map(|e| e.asset_id).collect();
     let now = current(&db.read, &ids).await?;
     let items = picked
@@ -259,9 +282,15 @@ pub async fn page(
 }
 
 /// The RPDE feed's page: the latest entry of each asset whose latest entry comes after
-/// `after`, oldest first, at most `limit`, each with the asset as the public sees it. A
-/// position past the end reads as the (empty) last page, as RPDE asks.
-pub async fn latest_page(db: &Db, after: Position, limit: u64) -> AppResult<Vec<Delivered>> {
+/// `after`, oldest first, at most `limit` and no more than fit in `max_bytes` of the
+/// assets' stored text, each with the asset as the public sees it. A position past the
+/// end reads as the (empty) last page, as RPDE asks.
+pub async fn latest_page(
+    db: &Db,
+    after: Position,
+    limit: u64,
+    max_bytes: u64,
+) -> AppResult<Vec<Delivered>> {
     check_cursor(&db.read, after, false).await?;
     let sql = "SELECT c.position FROM asset_changes c WHERE c.position > ? AND NOT EXISTS \
          (SELECT 1 FROM asset_changes l WHERE l.asset_id = c.asset_id AND l.position > c.position) \
@@ -279,11 +308,12 @@ pub async fn latest_page(db: &Db, after: Position, limit: u64) -> AppResult<Vec<
         .iter()
         .map(|r| r.try_get::<i64>("", "position"))
         .collect::<Result<Vec<_>, _>>()?;
-    let latest = asset_change::Entity::find()
+    let mut latest = asset_change::Entity::find()
         .filter(asset_change::Column::Position.is_in(positions))
         .order_by_asc(asset_change::Column::Position)
         .all(&db.read)
         .await?;
+    fitting(db, &mut latest, Some(max_bytes)).await?;
     let ids: Vec<Uuid> = latest.iter().map(|e| e.asset_id).collect();
     let now = current(&db.read, &ids).await?;
     let everything = ChangeFilter::default();

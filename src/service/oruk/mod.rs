@@ -236,16 +236,39 @@ fn offset(q: &Query) -> u64 {
     q.page.saturating_sub(1).saturating_mul(q.per_page)
 }
 
-/// A page of published services, in name order (or nearest first from a postcode).
-pub async fn services(db: &Db, q: &Query) -> AppResult<Listed> {
-    let (total, rows) = match q.near {
-        Some((center, radius)) => near(db, q, center, radius).await?,
-        None => listed(db, q).await?,
-    };
-    with_parts(db, total, rows).await
+/// A page of published services, in name order (or nearest first from a postcode): how
+/// many there are in all and the page's ids, in order. Their rows are read with
+/// [`chunks`] and [`parts_of`], a bounded number of bytes at a time.
+pub async fn services(db: &Db, q: &Query) -> AppResult<(u64, Vec<Uuid>)> {
+    match q.near {
+        Some((center, radius)) => near(db, q, center, radius).await,
+        None => listed(db, q).await,
+    }
 }
 
-async fn listed(db: &Db, q: &Query) -> AppResult<(u64, Vec<asset::Model>)> {
+/// Candidates' ids with their hours (only these columns are read).
+async fn ids_and_hours(
+    db: &Db,
+    select: Select<asset::Entity>,
+) -> AppResult<Vec<(Uuid, Option<String>)>> {
+    Ok(select
+        .select_only()
+        .column(asset::Column::Id)
+        .column(asset::Column::OpeningHours)
+        .into_tuple()
+        .all(&db.read)
+        .await?)
+}
+
+fn page_of<T: Copy>(q: &Query, all: &[T]) -> Vec<T> {
+    all.iter()
+        .skip(usize::try_from(offset(q)).unwrap_or(usize::MAX))
+        .take(usize::try_from(q.per_page).unwrap_or(usize::MAX))
+        .copied()
+        .collect()
+}
+
+async fn listed(db: &Db, q: &Query) -> AppResult<(u64, Vec<Uuid>)> {
     let Some(select) = narrowed(db, q, public()).await? else {
         return Ok((0, Vec::new()));
     };
@@ -254,44 +277,29 @@ async fn listed(db: &Db, q: &Query) -> AppResult<(u64, Vec<asset::Model>)> {
         .order_by_asc(asset::Column::Id);
     if !q.when.is_set() {
         let total = select.clone().count(&db.read).await?;
-        let rows = select
+        let ids: Vec<Uuid> = select
+            .select_only()
+            .column(asset::Column::Id)
             .offset(offset(q))
             .limit(q.per_page)
+            .into_tuple()
             .all(&db.read)
             .await?;
-        return Ok((total, rows));
+        return Ok((total, ids));
     }
     // hours are checked here, not in SQL: read the ids and hours of every candidate
-    let candidates: Vec<(Uuid, Option<String>)> = select
-        .select_only()
-        .column(asset::Column::Id)
-        .column(asset::Column::OpeningHours)
-        .into_tuple()
-        .all(&db.read)
-        .await?;
-    let fitting: Vec<Uuid> = candidates
+    let fitting: Vec<Uuid> = ids_and_hours(db, select)
+        .await?
         .into_iter()
         .filter(|(_, hours)| q.when.fits(hours.as_deref()))
         .map(|(id, _)| id)
         .collect();
-    let page: Vec<Uuid> = fitting
-        .iter()
-        .skip(usize::try_from(offset(q)).unwrap_or(usize::MAX))
-        .take(usize::try_from(q.per_page).unwrap_or(usize::MAX))
-        .copied()
-        .collect();
-    let rows = super::assets::load_ordered(db, &page).await?;
-    Ok((fitting.len() as u64, rows))
+    Ok((fitting.len() as u64, page_of(q, &fitting)))
 }
 
-async fn near(
-    db: &Db,
-    q: &Query,
-    center: LonLat,
-    radius: Radius,
-) -> AppResult<(u64, Vec<asset::Model>)> {
+async fn near(db: &Db, q: &Query, center: LonLat, radius: Radius) -> AppResult<(u64, Vec<Uuid>)> {
     // the spatial search ranks by distance with what its filter can check; the rest is
-    // checked on the ranked rows
+    // checked on the ranked candidates (their ids and hours only)
     let mut filter = AssetFilter {
         text: q.search.clone(),
         ..AssetFilter::default()
@@ -324,27 +332,19 @@ async fn near(
     let Some(select) = narrowed(db, q, public()).await? else {
         return Ok((0, Vec::new()));
     };
-    let mut kept: HashMap<Uuid, asset::Model> = HashMap::with_capacity(ids.len());
+    let mut kept = std::collections::HashSet::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        for row in select
+        let candidates = select
             .clone()
-            .filter(asset::Column::Id.is_in(chunk.to_vec()))
-            .all(&db.read)
-            .await?
-        {
-            if !q.when.is_set() || q.when.fits(row.opening_hours.as_deref()) {
-                kept.insert(row.id, row);
+            .filter(asset::Column::Id.is_in(chunk.to_vec()));
+        for (id, hours) in ids_and_hours(db, candidates).await? {
+            if !q.when.is_set() || q.when.fits(hours.as_deref()) {
+                kept.insert(id);
             }
         }
     }
-    let ranked: Vec<asset::Model> = ids.iter().filter_map(|id| kept.remove(id)).collect();
-    let total = ranked.len() as u64;
-    let rows = ranked
-        .into_iter()
-        .skip(usize::try_from(offset(q)).unwrap_or(usize::MAX))
-        .take(usize::try_from(q.per_page).unwrap_or(usize::MAX))
-        .collect();
-    Ok((total, rows))
+    let ranked: Vec<Uuid> = ids.into_iter().filter(|id| kept.contains(id)).collect();
+    Ok((ranked.len() as u64, page_of(q, &ranked)))
 }
 
 async fn with_parts(db: &Db, total: u64, rows: Vec<asset::Model>) -> AppResult<Listed> {
@@ -358,6 +358,12 @@ async fn with_parts(db: &Db, total: u64, rows: Vec<asset::Model>) -> AppResult<L
         categories,
         organizations,
     })
+}
+
+/// The rows of these ids, in order, with their categories and organizations.
+pub async fn parts_of(db: &Db, ids: &[Uuid]) -> AppResult<Listed> {
+    let rows = crate::service::assets::load_ordered(db, ids).await?;
+    with_parts(db, ids.len() as u64, rows).await
 }
 
 /// One service (or the asset behind a service_at_location): a published asset, or an
