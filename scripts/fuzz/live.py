@@ -29,6 +29,10 @@ QUERIES = [
     "subscription {",
     "subscription { assetChanged(filter: {kinds: [CASTLE]}) { position } }",
     "subscription " + "{ assetChanged { node { organization " * 40,
+    # fragment spreads that multiply: refused before validation, however they nest
+    "subscription { assetChanged { ...F0 } } " + " ".join(
+        "fragment F%d on AssetChangeEdge { position %s }" % (i, " ".join(["...F%d" % (i + 1)] * 30) if i < 5 else "")
+        for i in range(6)),
 ]
 
 
