@@ -42,6 +42,9 @@ import sys
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import limits  # noqa: E402
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "target", "bench")
 BINARY = os.path.join(ROOT, "target", "release", "assetmap")
@@ -375,6 +378,29 @@ def subscription_runs(counts, writes, every_ms):
     return results
 
 
+def print_limits(runs):
+    for r in runs:
+        lim = r.get("limits")
+        if not lim:
+            continue
+        s = lim["spreads"]
+        print(f"\nlimits, {r['backend']} {r['size']}: spread queries: {s['small_bytes']} B in {s['small']['ms']} ms "
+              f"({s['small']['status']} {s['small']['code']}), {s['large_bytes']} B in {s['large']['ms']} ms "
+              f"({s['large']['status']} {s['large']['code']}); three at once {s['three_at_once_max_ms']} ms, "
+              f"{{ __typename }} beside them {s['typename_beside_three']['ms']} ms")
+        b = lim["burst"]
+        print(f"  16 at once, 3 rounds (RSS before {b['rss_before_mb']} MB): surface, statuses, largest body, "
+              f"slowest s, peak RSS MB, RSS after MB")
+        for name in ("rpde", "viewport", "oruk", "tiles_z10", "tiles_z14", "all"):
+            x = b[name]
+            print(f"  {name:<10} {json.dumps(x['statuses']):<20} {x['max_bytes']:>10} {x['max_s']:>7} "
+                  f"{x['peak_rss_mb']:>8} {x['rss_after_mb']:>8}")
+        st = lim["stall"]
+        print(f"  stalled subscriber: {st['updates']} updates in {st['writes_s']} s, let go after "
+              f"{st['closed_after_s']} s (close code {st['close_code_seen']}); RSS {st['rss_before_mb']} -> peak "
+              f"{st['peak_rss_mb']}, {st['rss_at_end_of_writes_mb']} at the end of the writes, {st['rss_after_mb']} after")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,100000,1000000")
@@ -386,7 +412,11 @@ def main():
                     help="subscriber counts for the live run (PostGIS, two replicas); 'none' skips it")
     ap.add_argument("--writes", type=int, default=200, help="writes in each live run")
     ap.add_argument("--every-ms", type=int, default=25, help="pause between the live run's writes")
+    ap.add_argument("--limits", default="1000000",
+                    help="sizes at which to run the limits passes (scripts/bench/limits.py); 'none' skips them")
+    ap.add_argument("--only-limits", action="store_true", help="skip the throughput and tile passes")
     args = ap.parse_args()
+    limit_sizes = set() if args.limits == "none" else {int(s) for s in args.limits.split(",")}
     os.makedirs(OUT, exist_ok=True)
     for tool, package in (("wrk", "wrk"), ("pgbench", "postgresql-client")):
         if shutil.which(tool) is None:
@@ -422,15 +452,18 @@ def main():
                    "import_per_s": round(size / seconds), "import_report": imp.stderr.strip().splitlines()[-1]}
             server = Server(url, f"{backend}-{size}")
             run["ready_s"] = server.ready_s
-            for kind in ("ceiling", "nearby", "bbox", "intersecting"):
+            for kind in () if args.only_limits else ("ceiling", "nearby", "bbox", "intersecting"):
                 log(f"{backend} {size}: {kind}")
                 run[kind] = wrk(server.port, kind, points, args.duration, args.connections)
                 run[kind]["single"] = wrk(server.port, kind, points, args.duration, 1)
-            for z in (10, 14):
+            for z in () if args.only_limits else (10, 14):
                 log(f"{backend} {size}: tiles at zoom {z}")
                 run[f"tiles_z{z}"] = tiles_run(server.port, z, points, args.duration, args.connections)
             run["peak_rss_mb"] = server.peak_rss_mb()
-            if backend == "postgres":
+            if size in limit_sizes:
+                log(f"{backend} {size}: limits (spread queries, bursts of big pages, a stalled subscriber)")
+                run["limits"] = limits.run(server, BINARY, url, size, limits.routes_dataset(OUT))
+            if backend == "postgres" and not args.only_limits:
                 log(f"postgres {size}: pgbench floor")
                 run["floor"] = pgbench_floor(url, points, args.duration, args.connections)
             servers[backend] = (server, url)
@@ -444,6 +477,11 @@ def main():
             print(json.dumps({"agreement_100k": report["agreement_100k"]}), flush=True)
             for server, _ in servers.values():
                 server.stop()
+    print_limits(report["runs"])
+    if args.only_limits:
+        with open(os.path.join(OUT, "report.json"), "w") as f:
+            json.dump(report, f, indent=2)
+        return
     floors = {r["size"]: r["floor"]["rps"] for r in report["runs"] if "floor" in r}
     print(f"\n{args.connections} connections (req/s, p50/p99 ms) and one connection (p50 ms)")
     print("size     backend   import s  ready s  ceiling rps  1c p50 | nearby rps  p50/p99     1c p50  x floor  x ceiling"
