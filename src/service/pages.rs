@@ -20,7 +20,7 @@ use crate::error::AppResult;
 
 /// The stored bytes of an RPDE or Open Referral page's rows, at most (one row more when
 /// the first alone is larger).
-pub const FEED_PAGE_BYTES: u64 = 4 * 1024 * 1024;
+pub const FEED_PAGE_BYTES: u64 = 2 * 1024 * 1024;
 
 /// The bytes of a row that grow with what a publisher wrote: its geometry and
 /// description (every other field has a small cap).
