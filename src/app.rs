@@ -11,8 +11,11 @@ use tokio::net::TcpListener;
 use tokio_util::sync::DropGuard;
 
 use crate::db::{self, DatabaseUrl, Db};
+use crate::error::During;
 use crate::http::{self, HttpConfig};
-use crate::service::changes::hub::Hub;
+use crate::service::changes::hub::{Follower, Hub};
+use crate::spatial::Engine;
+use crate::state::AppState;
 use crate::tasks::Tasks;
 use crate::{graphql, service};
 
@@ -39,7 +42,7 @@ pub struct AppConfig {
 pub struct App {
     listener: TcpListener,
     router: axum::Router,
-    db: Db,
+    state: AppState,
     timeouts: http::ConnectionTimeouts,
     tasks: Tasks,
     /// Stops the background tasks if the app is dropped without shutting down.
@@ -55,10 +58,10 @@ pub async fn connect_and_migrate(url: &DatabaseUrl, max_connections: u32) -> any
         .context("running migrations")?;
     service::asset_version::rebuild_search_records(&db)
         .await
-        .map_err(|e| anyhow::anyhow!("rebuilding the search records: {}", e.message()))?;
+        .during("rebuilding the search records")?;
     service::asset_version::check_websites(&db)
         .await
-        .map_err(|e| anyhow::anyhow!("checking stored websites: {}", e.message()))?;
+        .during("checking stored websites")?;
     Ok(db)
 }
 
@@ -114,36 +117,47 @@ impl App {
                     }
                 }
                 Ok(None) => tracing::debug!("demo data not needed"),
-                Err(e) => return Err(anyhow::anyhow!("loading demo data: {e:?}")),
+                Err(e) => return Err(anyhow::Error::from(e).context("loading demo data")),
             }
         }
-        let mut db = db;
-        db.changes = Arc::new(Hub::new(
-            config.subscriber_buffer,
-            config.subscriber_buffer_bytes,
-        ));
         let tasks = Tasks::default();
         let started = std::time::Instant::now();
         let head = service::changes::state(&db.read)
             .await
-            .map_err(|e| anyhow::anyhow!("reading the change log: {}", e.message()))?
+            .during("reading the change log")?
             .last_position;
-        crate::spatial::load(&db)
+        let search = Engine::new(db.backend, &tasks);
+        search.load(&db).await.during("building the search index")?;
+        let changes = Arc::new(Hub::new(
+            config.subscriber_buffer,
+            config.subscriber_buffer_bytes,
+        ));
+        // the follower hands each round of changed assets to the search engine first
+        let follower: Follower = {
+            let (search, db) = (search.clone(), db.clone());
+            Arc::new(move |ids| {
+                let (search, db) = (search.clone(), db.clone());
+                Box::pin(async move { search.follow(&db, &ids).await })
+            })
+        };
+        changes
+            .start(&db, &tasks, head, follower)
             .await
-            .map_err(|e| anyhow::anyhow!("building the search index: {}", e.message()))?;
-        db.changes
-            .start(&db, &tasks, head)
-            .await
-            .map_err(|e| anyhow::anyhow!("following the change log: {}", e.message()))?;
+            .during("following the change log")?;
+        let state = AppState {
+            db,
+            search,
+            changes,
+        };
         tracing::info!(
             startup.ms = started.elapsed().as_millis(),
             "search state ready"
         );
-        prune_changes(&db, &tasks, config.change_retention_days);
-        let schema = graphql::schema(db.clone(), config.introspection, config.shortlist_days);
+        prune_changes(&state.db, &tasks, config.change_retention_days);
+        let schema = graphql::schema(state.clone(), config.introspection, config.shortlist_days);
         let router = http::router(
             schema,
-            db.clone(),
+            state.clone(),
             &config.http,
             &tasks,
             config.introspection,
@@ -154,7 +168,7 @@ impl App {
         Ok(Self {
             listener,
             router,
-            db,
+            state,
             timeouts: http::ConnectionTimeouts {
                 header_read: config.http.header_read_timeout,
                 write_stall: config.http.write_stall_timeout,
@@ -169,7 +183,12 @@ impl App {
     }
 
     pub fn db(&self) -> &Db {
-        &self.db
+        &self.state.db
+    }
+
+    /// The application's state, as the surfaces see it.
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests and stops

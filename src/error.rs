@@ -1,10 +1,15 @@
-//! The one application error type and its stable GraphQL error codes.
+//! The one application error type: its stable code (`extensions.code`), its HTTP status,
+//! and the one JSON body every surface answers it with.
 //!
 //! Every error that reaches a client carries `extensions.code`. Internal causes (database
-//! errors, I/O) are logged with a fresh error id and answered as `INTERNAL` with that id
-//! only: no SQL, paths or hostnames ever reach a response.
+//! errors, I/O) are logged once, where the error leaves for a client, with a fresh error
+//! id, and answered as `INTERNAL` with that id only: no SQL, paths or hostnames ever reach
+//! a response. Towards the command line an `AppError` becomes an `anyhow::Error` that
+//! keeps its cause, so an operator reads the whole chain.
 
 use async_graphql::ErrorExtensions;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 use crate::domain::geometry::GeometryError;
 
@@ -74,6 +79,23 @@ impl AppError {
             Self::InvalidGeometry(g) => g.to_string(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::Internal(_) => "internal error".to_owned(),
+        }
+    }
+
+    /// The HTTP status a surface other than GraphQL answers with (GraphQL answers field
+    /// errors inside a 200).
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::InvalidInput { .. } | Self::InvalidGeometry(_) | Self::TooLarge(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::NotFound(_) | Self::NotFoundIn { .. } => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::CursorExpired(_) => StatusCode::GONE,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -165,5 +187,138 @@ impl From<AppError> for async_graphql::Error {
                 async_graphql::Error::new(err.message()).extend_with(|_, e| e.set("code", code))
             }
         }
+    }
+}
+
+impl IntoResponse for AppError {
+    /// `{"errors": [{"message", "extensions": {"code", ...}}]}`, the shape GraphQL errors
+    /// have, with the status for the code; an internal cause is logged here, once.
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let unauthenticated = matches!(self, Self::Unauthenticated(_));
+        let error = async_graphql::Error::from(self);
+        let mut entry = serde_json::json!({"message": error.message});
+        if let Some(extensions) = &error.extensions
+            && let Ok(value) = serde_json::to_value(extensions)
+        {
+            entry["extensions"] = value;
+        }
+        let mut response =
+            (status, axum::Json(serde_json::json!({"errors": [entry]}))).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if unauthenticated {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<AppError> for anyhow::Error {
+    /// For the command line: an internal error keeps its cause (logged with its error
+    /// id, which the message names); any other says its code and message.
+    fn from(err: AppError) -> Self {
+        match err {
+            AppError::Internal(cause) => {
+                let error_id = uuid::Uuid::now_v7();
+                tracing::error!(error.id = %error_id, error.cause = ?cause, "internal error");
+                cause.context(format!("internal error (error id {error_id})"))
+            }
+            other => anyhow::anyhow!(other.message()),
+        }
+    }
+}
+
+/// An application result towards the command line: the error with what was being done.
+pub trait During<T> {
+    fn during(self, doing: &'static str) -> anyhow::Result<T>;
+}
+
+impl<T> During<T> for AppResult<T> {
+    fn during(self, doing: &'static str) -> anyhow::Result<T> {
+        self.map_err(|e| anyhow::Error::from(e).context(doing))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::response::IntoResponse;
+
+    use super::AppError;
+
+    async fn answer(err: AppError) -> (u16, serde_json::Value) {
+        let response = err.into_response();
+        let status = response.status().as_u16();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .expect("a body");
+        (status, serde_json::from_slice(&bytes).expect("JSON"))
+    }
+
+    #[tokio::test]
+    async fn every_error_answers_with_its_status_and_the_one_body() {
+        let cases = [
+            (
+                AppError::invalid("radiusMeters", "too far"),
+                400,
+                "INVALID_INPUT",
+            ),
+            (AppError::NotFound("service"), 404, "NOT_FOUND"),
+            (AppError::forbidden("not yours"), 403, "FORBIDDEN"),
+            (
+                AppError::Unauthenticated("no token".into()),
+                401,
+                "UNAUTHENTICATED",
+            ),
+            (
+                AppError::RateLimited("slow down".into()),
+                429,
+                "RATE_LIMITED",
+            ),
+            (
+                AppError::CursorExpired("too old".into()),
+                410,
+                "CURSOR_EXPIRED",
+            ),
+            (
+                AppError::Conflict {
+                    message: "moved on".into(),
+                    current_version: Some(3),
+                },
+                409,
+                "CONFLICT",
+            ),
+            (
+                AppError::Internal(anyhow::anyhow!("disk I/O error at /srv/assetmap.db")),
+                500,
+                "INTERNAL",
+            ),
+        ];
+        for (err, status, code) in cases {
+            let (got, body) = answer(err).await;
+            assert_eq!(got, status, "{body:#}");
+            assert_eq!(body["errors"][0]["extensions"]["code"], code, "{body:#}");
+            assert!(body["errors"][0]["message"].is_string(), "{body:#}");
+        }
+        let (_, body) = answer(AppError::invalid("radiusMeters", "too far")).await;
+        assert_eq!(body["errors"][0]["extensions"]["field"], "radiusMeters");
+        let (_, body) = answer(AppError::Internal(anyhow::anyhow!("/srv/assetmap.db"))).await;
+        let text = body.to_string();
+        assert!(!text.contains("/srv"), "{text}");
+        assert!(
+            body["errors"][0]["extensions"]["errorId"].is_string(),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn towards_the_command_line_the_cause_is_kept() {
+        let cause = anyhow::anyhow!("No space left on device (os error 28)");
+        let err = anyhow::Error::from(AppError::Internal(cause));
+        let chain = format!("{err:#}");
+        assert!(chain.contains("No space left on device"), "{chain}");
+        assert!(chain.contains("error id"), "{chain}");
+        let err = anyhow::Error::from(AppError::invalid("file", "not GeoJSON"));
+        assert_eq!(err.to_string(), "not GeoJSON");
     }
 }

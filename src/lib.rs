@@ -13,6 +13,8 @@
 //! - `service`: one function per use case (assets and their one write path, search,
 //!   moderation, the change log, import, export, Open Referral UK, postcodes, tiles,
 //!   shortlists, tokens, demo)
+//! - `state`: the application's state (store, search engine, change follower), built
+//!   once by `app`
 //! - `auth`, `jwt`: who is asking; `graphql`: the schema; `http`: the axum router
 //! - `cli`: the `serve`, `migrate`, `import`, `export`, `token`, `postcodes` and `schema`
 //!   commands
@@ -30,5 +32,6 @@ pub mod http;
 pub mod jwt;
 pub mod service;
 pub mod spatial;
+pub mod state;
 pub mod tasks;
 pub mod telemetry;

@@ -1,7 +1,7 @@
-//! Work that runs beside the server (forgetting quiet clients of the rate limiter, and
-//! whatever else must happen on a timer) and stops with it: every task gets a token that
-//! is cancelled when the app shuts down or is dropped, and shutdown waits for the tasks
-//! to finish.
+//! Work that runs beside the server (forgetting quiet clients of the rate limiter, the
+//! change follower, the search index's rebuilds, and whatever else must happen on a
+//! timer) and stops with it: every task gets a token that is cancelled when the app shuts
+//! down or is dropped, and shutdown waits for the tasks, and the blocking work, to finish.
 
 use std::future::Future;
 
@@ -25,6 +25,15 @@ impl Tasks {
         self.tracker.spawn(async move {
             future.await;
             tracing::debug!(task = name, "background task stopped");
+        });
+    }
+
+    /// Runs CPU-bound `work` on a blocking thread, tracked like the tasks: shutdown
+    /// waits for it to finish.
+    pub fn spawn_blocking(&self, name: &'static str, work: impl FnOnce() + Send + 'static) {
+        self.tracker.spawn_blocking(move || {
+            work();
+            tracing::debug!(task = name, "background work finished");
         });
     }
 

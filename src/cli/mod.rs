@@ -15,6 +15,7 @@ use crate::config::{
 };
 use crate::domain::AssetKind;
 use crate::domain::kind::parse_kind;
+use crate::error::During;
 use crate::http::{FeedConfig, HttpConfig, LiveConfig};
 use crate::service;
 use crate::service::import::{ImportOptions, ImportReport};
@@ -159,7 +160,7 @@ pub async fn import(db: &DbArgs, args: &ImportArgs) -> anyhow::Result<()> {
         }
     })
     .await
-    .map_err(|e| anyhow::anyhow!("import failed, nothing was imported: {}", e.message()))?;
+    .during("import failed, nothing was imported")?;
     bar.finish_and_clear();
 
     print_report(&report, args.strict)
@@ -204,7 +205,8 @@ fn source_mapping(args: &ImportArgs) -> anyhow::Result<ImportOptions> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mapping = service::import::SourceMapping::parse(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message()))?;
+        .map_err(anyhow::Error::from)
+        .with_context(|| path.display().to_string())?;
     let (mut options, reshape) = mapping.into_options();
     options.reshape = Some(std::sync::Arc::new(reshape));
     Ok(options)
@@ -222,11 +224,11 @@ fn oruk_features(
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            service::import::TermMapping::parse(&text).map_err(|e| anyhow::anyhow!(e.message()))?
+            service::import::TermMapping::parse(&text)
+                .map_err(anyhow::Error::from)
+                .with_context(|| path.display().to_string())?
         }
-        None => {
-            service::import::TermMapping::parse("{}").map_err(|e| anyhow::anyhow!(e.message()))?
-        }
+        None => service::import::TermMapping::parse("{}").map_err(anyhow::Error::from)?,
     };
     let text = args.file.to_string_lossy();
     let source = if text.starts_with("http://") || text.starts_with("https://") {
@@ -291,7 +293,7 @@ pub async fn postcodes(db: &DbArgs, command: &PostcodesCommand) -> anyhow::Resul
         counter.set_message(format!("{n} rows"));
     })
     .await
-    .map_err(|e| anyhow::anyhow!("loading failed, nothing was loaded: {}", e.message()))?;
+    .during("loading failed, nothing was loaded")?;
     bar.finish_and_clear();
     let mut err = std::io::stderr().lock();
     for b in &report.broken {
@@ -365,7 +367,7 @@ pub async fn export(db: &DbArgs, args: &ExportArgs) -> anyhow::Result<()> {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             let n = service::export::export(&db, &mut out)
                 .await
-                .map_err(|e| anyhow::anyhow!("export failed: {e:?}"))?;
+                .during("export failed")?;
             drop(out);
             eprintln!("exported {n} assets");
         }
@@ -386,7 +388,7 @@ async fn export_to(db: &crate::db::Db, path: &std::path::Path) -> anyhow::Result
         let mut out = std::io::BufWriter::new(sink);
         let n = service::export::export(db, &mut out)
             .await
-            .map_err(|e| anyhow::anyhow!("export failed: {e:?}"))?;
+            .during("export failed")?;
         let file = out
             .into_inner()
             .map_err(|e| anyhow::anyhow!("writing export: {e}"))?;
@@ -433,7 +435,7 @@ fn tempfile_in(dir: &std::path::Path) -> anyhow::Result<(std::path::PathBuf, std
 
 pub async fn token(db: &DbArgs, command: &TokenCommand) -> anyhow::Result<()> {
     let db = connect_and_migrate(&db.database_url, 2).await?;
-    let fail = |e: crate::error::AppError| anyhow::anyhow!(e.message());
+    let fail = anyhow::Error::from;
     match command {
         TokenCommand::Create(args) => {
             let role = Role::parse(&args.role).with_context(|| {

@@ -2,7 +2,9 @@
 //! other things about a connection that differ between the two (pool sizes and their
 //! metrics, planner statistics, the version line, raw SQL's placeholders, and how a
 //! replica hears of another's commits: `commits`). What differs in searching and in the
-//! spatial index is `spatial`'s.
+//! spatial index is `spatial`'s. This is the lowest floor: it imports nothing of the
+//! application; the application's state (the store, the search engine, the change
+//! follower) is `state::AppState`, built once in `App::build`.
 //!
 //! SQLite allows one writer at a time, so on SQLite writes go through a one-connection
 //! pool and reads through a pool of their own; on PostgreSQL both are the same pool.
@@ -44,12 +46,8 @@ pub struct Db {
     pub read: DatabaseConnection,
     pub write: DatabaseConnection,
     pub backend: Backend,
-    /// The backend's side of spatial search, with any state it keeps between searches.
-    pub spatial: crate::spatial::Engine,
     /// Where the database is (to open connections of its own, such as the listener's).
     pub url: DatabaseUrl,
-    /// New change-log entries, fanned out to this replica's subscriptions.
-    pub changes: std::sync::Arc<crate::service::changes::hub::Hub>,
     /// Statements sent to the database by this process, for `/metrics` and for tests
     /// that hold a request to a fixed number of queries.
     pub queries: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -198,12 +196,7 @@ pub async fn connect(url: &DatabaseUrl, max_connections: u32) -> anyhow::Result<
         write,
         backend,
         queries,
-        spatial: crate::spatial::Engine::new(backend),
         url: url.clone(),
-        changes: std::sync::Arc::new(crate::service::changes::hub::Hub::new(
-            crate::service::changes::hub::DEFAULT_BUFFER,
-            crate::service::changes::hub::DEFAULT_BUFFER_BYTES,
-        )),
     })
 }
 

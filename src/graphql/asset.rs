@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use entity::asset;
 use uuid::Uuid;
 
+use super::context;
 use super::loaders::{Cached, CategoriesByAsset, OrganizationById};
 use super::organization::{Category, Organization};
 use super::scalars::GeoJsonText;
@@ -107,7 +108,7 @@ impl Asset {
 
     /// History and pending changes are for the asset's own editors and moderators.
     fn require_member(&self, ctx: &Context<'_>) -> AppResult<()> {
-        let actor = trust::actor(ctx)?;
+        let actor = context::actor(ctx)?;
         if actor.may_edit(self.0.organization_id) {
             Ok(())
         } else {
@@ -145,7 +146,7 @@ impl Asset {
     /// never where they are, except for their own organization's editors and moderators.
     async fn geometry(&self, ctx: &Context<'_>) -> async_graphql::Result<GeoJsonText<'_>> {
         let text = match &self.0.exact_geometry {
-            Some(exact) if trust::principal(ctx).sees(self.0.organization_id) => exact,
+            Some(exact) if context::principal(ctx).sees(self.0.organization_id) => exact,
             _ => &self.0.geometry,
         };
         if let Some(budget) = super::budget::of(ctx) {

@@ -21,6 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::service::categories;
 use crate::service::changes::hub::Event;
 use crate::service::changes::{Delivered, Missed, Position, deliver};
+use crate::state::AppState;
 
 /// What a change did to the public's view of an asset.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -250,7 +251,7 @@ impl SubscriptionRoot {
             .cloned()
             .unwrap_or_else(Subscriber::anonymous);
         let follow = Follow {
-            events: db.changes.subscribe(),
+            events: ctx.data::<AppState>()?.changes.subscribe(),
             filter,
             subscriber,
             connection,

@@ -6,7 +6,8 @@
 //! - `asset`: `Asset` and its enums; `asset_input`: what creates and changes one
 //! - `search`: the filter, the shapes, pages of results and why each matched
 //! - `organization`: `Organization` and `Category`
-//! - `trust`: who is asking, history, moderation; `shortlists`: what a resident opens
+//! - `context`: who is asking, and the store, as a resolver finds them
+//! - `trust`: history and moderation; `shortlists`: what a resident opens
 //! - `page`: `PageInfo` and the one way a page of edges is built
 //! - `budget`: what one response may carry of geometry, counted as it is built
 //! - `scalars`: `GeoJSON`; `loaders`: DataLoaders for an asset's relations
@@ -15,6 +16,7 @@ mod asset;
 mod asset_input;
 pub mod budget;
 pub mod changes;
+mod context;
 pub mod loaders;
 mod mutation;
 mod organization;
@@ -27,7 +29,7 @@ mod trust;
 
 use async_graphql::Schema;
 
-use crate::db::Db;
+use crate::state::AppState;
 pub use changes::SubscriptionRoot;
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
@@ -55,7 +57,9 @@ pub const MAX_DIRECTIVES: usize = 5;
 #[derive(Clone, Copy, Debug)]
 pub struct ShortlistDays(pub u32);
 
-pub fn schema(db: Db, introspection: bool, shortlist_days: u32) -> AppSchema {
+/// The schema over the application's state: resolvers that only read and write the store
+/// take its `Db`; searches and subscriptions take the `AppState`.
+pub fn schema(state: AppState, introspection: bool, shortlist_days: u32) -> AppSchema {
     let builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot);
     let builder = if introspection {
         builder
@@ -63,7 +67,8 @@ pub fn schema(db: Db, introspection: bool, shortlist_days: u32) -> AppSchema {
         builder.disable_introspection()
     };
     builder
-        .data(db)
+        .data(state.db.clone())
+        .data(state)
         .data(ShortlistDays(shortlist_days))
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)

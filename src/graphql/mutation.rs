@@ -4,8 +4,9 @@ use async_graphql::{Context, ID, Object};
 
 use super::asset::{Asset, parse_id};
 use super::asset_input::{CreateAssetInput, UpdateAssetInput, text};
+use super::context;
 use super::organization::{Category, CreateOrganizationInput, Organization};
-use super::trust::{self, PendingChange};
+use super::trust::PendingChange;
 use crate::db::Db;
 use crate::domain::AtVersion;
 use crate::domain::Text;
@@ -37,7 +38,7 @@ impl MutationRoot {
         input: CreateAssetInput,
         idempotency_key: Option<String>,
     ) -> async_graphql::Result<Asset> {
-        let (actor, db) = trust::caller(ctx)?;
+        let (actor, db) = context::caller(ctx)?;
         let key = idempotency_key
             .as_deref()
             .map(IdempotencyKey::parse)
@@ -61,7 +62,7 @@ impl MutationRoot {
         expected_version: i32,
         input: UpdateAssetInput,
     ) -> async_graphql::Result<Asset> {
-        let (actor, db) = trust::caller(ctx)?;
+        let (actor, db) = context::caller(ctx)?;
         let at = at_version(&id, expected_version)?;
         let patch = input.into_patch()?;
         Ok(Asset(service::assets::update(db, actor, at, patch).await?))
@@ -75,7 +76,7 @@ impl MutationRoot {
         id: ID,
         expected_version: i32,
     ) -> async_graphql::Result<Asset> {
-        let (actor, db) = trust::caller(ctx)?;
+        let (actor, db) = context::caller(ctx)?;
         let at = at_version(&id, expected_version)?;
         Ok(Asset(service::assets::archive(db, actor, at).await?))
     }
@@ -89,7 +90,7 @@ impl MutationRoot {
         id: ID,
         expected_version: i32,
     ) -> async_graphql::Result<Asset> {
-        let (actor, db) = trust::caller(ctx)?;
+        let (actor, db) = context::caller(ctx)?;
         let at = at_version(&id, expected_version)?;
         Ok(Asset(service::assets::verify(db, actor, at).await?))
     }
@@ -104,7 +105,7 @@ impl MutationRoot {
         expected_version: i32,
         to_version: i32,
     ) -> async_graphql::Result<Asset> {
-        let (actor, db) = trust::moderator(ctx)?;
+        let (actor, db) = context::moderator(ctx)?;
         let at = at_version(&id, expected_version)?;
         Ok(Asset(
             service::assets::restore(db, actor, at, to_version).await?,
@@ -118,7 +119,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<PendingChange> {
-        let (actor, db) = trust::moderator(ctx)?;
+        let (actor, db) = context::moderator(ctx)?;
         let id = parse_id("id", &id)?;
         Ok(PendingChange(
             service::moderation::approve(db, actor, id).await?,
@@ -134,7 +135,7 @@ impl MutationRoot {
         id: ID,
         expected_version: i32,
     ) -> async_graphql::Result<Asset> {
-        let (actor, db) = trust::moderator(ctx)?;
+        let (actor, db) = context::moderator(ctx)?;
         let at = at_version(&id, expected_version)?;
         Ok(Asset(service::moderation::take_down(db, actor, at).await?))
     }
@@ -147,7 +148,7 @@ impl MutationRoot {
         id: ID,
         reason: String,
     ) -> async_graphql::Result<PendingChange> {
-        let (actor, db) = trust::moderator(ctx)?;
+        let (actor, db) = context::moderator(ctx)?;
         let id = parse_id("id", &id)?;
         let reason = Text::parse("reason", &reason, Text::FIELD_MAX)?;
         Ok(PendingChange(
@@ -161,7 +162,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: CreateOrganizationInput,
     ) -> async_graphql::Result<Organization> {
-        trust::principal(ctx).require_moderator()?;
+        context::principal(ctx).require_moderator()?;
         let db = ctx.data::<Db>()?;
         let new = service::organizations::NewOrganization {
             name: Text::name(&input.name)?,
@@ -186,7 +187,7 @@ impl MutationRoot {
         asset_ids: Vec<ID>,
         note: Option<String>,
     ) -> async_graphql::Result<super::shortlists::Shortlist> {
-        let (actor, db) = trust::caller(ctx)?;
+        let (actor, db) = context::caller(ctx)?;
         let ids = super::shortlists::id_list(&asset_ids)?;
         let note = service::shortlists::check_note(note.as_deref())?;
         let days = super::shortlists::days(ctx);
@@ -203,7 +204,7 @@ impl MutationRoot {
         name: String,
         parent_slug: Option<String>,
     ) -> async_graphql::Result<Category> {
-        let actor = trust::actor(ctx)?;
+        let actor = context::actor(ctx)?;
         if actor.role != crate::auth::Role::Admin {
             return Err(AppError::forbidden("only an admin may add categories").into());
         }
@@ -224,7 +225,7 @@ impl MutationRoot {
         id: ID,
         trusted: bool,
     ) -> async_graphql::Result<Organization> {
-        trust::principal(ctx).require_moderator()?;
+        context::principal(ctx).require_moderator()?;
         let db = ctx.data::<Db>()?;
         let id = parse_id("id", &id)?;
         Ok(Organization(

@@ -4,12 +4,12 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{category, organization};
 
+use super::context;
 use super::loaders::{Cached, CategoryById};
 use uuid::Uuid;
 
 use super::asset::Asset;
 use super::page::{self, PageInfo};
-use super::trust;
 use crate::db::Db;
 use crate::domain::{PageSize, SearchCursor};
 use crate::service;
@@ -81,7 +81,7 @@ impl Organization {
         let max_bytes = super::budget::for_page(ctx);
         let (rows, has_next) = service::assets::of_organization(
             db,
-            trust::principal(ctx),
+            context::principal(ctx),
             self.0.id,
             include_archived,
             after,

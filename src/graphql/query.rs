@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::asset::{Asset, parse_id};
 use super::changes::{AssetChangeConnection, AssetChangeEdge, AssetChangeFilter};
+use super::context;
 use super::organization::{Category, Organization, OrganizationConnection, OrganizationEdge};
 use super::page::{self, Position};
 use super::scalars::GeoJson;
@@ -12,7 +13,7 @@ use super::search::{
     AssetConnection, AssetFilterInput, AssetSearchConnection, BBoxInput, LonLatInput,
 };
 use super::trust::{
-    self, ChangeStatus, PendingChange, PendingChangeConnection, PendingChangeEdge, Viewer,
+    ChangeStatus, PendingChange, PendingChangeConnection, PendingChangeEdge, Viewer,
 };
 use crate::db::Db;
 use crate::domain::{AssetFilter, BBox, Buffer, PageSize, Radius, SearchCursor, ValidGeometry};
@@ -21,6 +22,7 @@ use crate::service;
 use crate::service::changes::Position as ChangeCursor;
 use crate::service::search::Page;
 use crate::spatial::Shape;
+use crate::state::AppState;
 
 pub struct QueryRoot;
 
@@ -32,11 +34,13 @@ async fn searched(
     first: Option<i32>,
     after: Option<String>,
 ) -> async_graphql::Result<Page> {
-    let db = ctx.data::<Db>()?;
+    let app = ctx.data::<AppState>()?;
     let first = PageSize::new(first)?;
     let after = SearchCursor::decode_opt(after.as_deref())?;
     let max_bytes = super::budget::for_page(ctx);
-    let page = service::search::search(db, shape, filter, first, after, max_bytes).await?;
+    let page =
+        service::search::search(&app.db, &app.search, shape, filter, first, after, max_bytes)
+            .await?;
     if let (Some(_), Some(budget)) = (max_bytes, super::budget::of(ctx)) {
         let bytes = page
             .items
@@ -56,7 +60,7 @@ impl QueryRoot {
     async fn asset(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Asset>> {
         let db = ctx.data::<Db>()?;
         let id = parse_id("id", &id)?;
-        Ok(service::assets::get(db, trust::principal(ctx), id)
+        Ok(service::assets::get(db, context::principal(ctx), id)
             .await?
             .map(Asset))
     }
@@ -165,7 +169,7 @@ impl QueryRoot {
 
     /// The caller, as their API token identifies them; null without one.
     async fn viewer(&self, ctx: &Context<'_>) -> Option<Viewer> {
-        trust::principal(ctx).get().cloned().map(Viewer)
+        context::principal(ctx).get().cloned().map(Viewer)
     }
 
     /// Proposed changes with this status (default PENDING), oldest first: all of them for
@@ -179,7 +183,7 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<PendingChangeConnection> {
-        let actor = trust::actor(ctx)?;
+        let actor = context::actor(ctx)?;
         let db = ctx.data::<Db>()?;
         let first = PageSize::new(first)?;
         let after: Option<Uuid> = SearchCursor::decode_opt(after.as_deref())?.map(|c| c.id);
@@ -224,7 +228,7 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<AssetSearchConnection> {
-        trust::principal(ctx).require_moderator()?;
+        context::principal(ctx).require_moderator()?;
         let center = near.locate(ctx.data::<Db>()?).await?;
         let radius = Radius::meters(radius_meters)?;
         let filter = AssetFilter::stale(older_than_days, service::now())?;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::asset::Asset;
 use super::organization::Organization;
 use super::page::PageInfo;
-use crate::auth::{self, Actor, Principal};
+use crate::auth::Actor;
 use crate::db::Db;
 use crate::error::AppResult;
 use crate::service;
@@ -251,25 +251,4 @@ pub struct PendingChangeEdge {
 pub struct PendingChangeConnection {
     pub edges: Vec<PendingChangeEdge>,
     pub page_info: PageInfo,
-}
-
-pub fn principal<'a>(ctx: &'a Context<'_>) -> &'a Principal {
-    static ANONYMOUS: std::sync::LazyLock<Principal> =
-        std::sync::LazyLock::new(Principal::anonymous);
-    ctx.data_opt::<Principal>().unwrap_or(&ANONYMOUS)
-}
-
-/// The caller, or `UNAUTHENTICATED`.
-pub fn actor<'a>(ctx: &'a Context<'_>) -> AppResult<&'a auth::Actor> {
-    principal(ctx).require()
-}
-
-/// The caller (or `UNAUTHENTICATED`) and the database.
-pub fn caller<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<(&'a Actor, &'a Db)> {
-    Ok((actor(ctx)?, ctx.data::<Db>()?))
-}
-
-/// The caller if a moderator (or `UNAUTHENTICATED`, `FORBIDDEN`), and the database.
-pub fn moderator<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<(&'a Actor, &'a Db)> {
-    Ok((principal(ctx).require_moderator()?, ctx.data::<Db>()?))
 }

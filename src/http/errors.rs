@@ -1,5 +1,8 @@
 //! Error responses: whatever fails (a layer, a limit, a panic), the client gets a
-//! GraphQL-shaped JSON body with a stable `extensions.code` and the request id.
+//! GraphQL-shaped JSON body with a stable `extensions.code` and the request id. An
+//! application error answers through `AppError`'s own `IntoResponse` (its status and
+//! body are `error::AppError`'s, the one mapping); what is here is for refusals of the
+//! transport itself (a wrong media type or method, a layer's limit, a panic).
 
 use std::any::Any;
 
@@ -41,34 +44,6 @@ pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response
     response
 }
 
-/// An unexpected failure while `doing` something: logged with its detail, answered as
-/// `INTERNAL` with none.
-pub fn internal_error(doing: &'static str, error: crate::error::AppError) -> Response<Body> {
-    let e = async_graphql::Error::from(error);
-    tracing::error!(error.message = %e.message, doing, "a request failed");
-    error_response(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "INTERNAL",
-        "internal error",
-    )
-}
-
-/// An error response naming the input field (a query parameter) at fault.
-pub fn field_error_response(
-    status: StatusCode,
-    code: &str,
-    field: &str,
-    message: &str,
-) -> Response<Body> {
-    let body =
-        json!({"errors": [{"message": message, "extensions": {"code": code, "field": field}}]});
-    let mut response = (status, axum::Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
 fn code_for(status: StatusCode) -> (&'static str, &'static str) {
     match status {
         StatusCode::NOT_FOUND => ("NOT_FOUND", "no such endpoint: the API is POST /graphql"),
@@ -92,7 +67,12 @@ pub async fn json_error_bodies(request: Request, next: Next) -> Response<Body> {
     let is_json = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            let v = v.trim();
+            v.eq_ignore_ascii_case("application/json") || v.ends_with("+json")
+        });
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return response;
     }

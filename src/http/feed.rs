@@ -4,14 +4,14 @@
 //! the end), as `updated` with its GeoJSON Feature or as `deleted` once archived or
 //! taken down. `next` is built from the last item; the last page is empty and its
 //! `next` is itself. A page holds 500 items, or fewer when their assets' stored text
-//! passes 4 MB (RPDE lets a page hold any number: `next` goes on from its last item). Deletions are kept for the change log's retention, then pruned.
+//! passes 2 MB (RPDE lets a page hold any number: `next` goes on from its last item).
+//! Deletions are kept for the change log's retention, then pruned.
 
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Response, header};
 
-use super::AppState;
-use super::errors::{error_response, internal_error};
+use super::HttpState;
 use crate::error::AppError;
 use crate::service::changes::{self, Position};
 use crate::service::{export, pages};
@@ -45,7 +45,7 @@ fn after(query: Option<&str>) -> Result<Position, &'static str> {
 
 /// The address clients reach this feed at: the configured public URL, else this
 /// request's Host.
-pub(super) fn base(state: &AppState, headers: &HeaderMap) -> Result<String, &'static str> {
+pub(super) fn base(state: &HttpState, headers: &HeaderMap) -> Result<String, &'static str> {
     if let Some(url) = &state.feed.public_url {
         return Ok(url.trim_end_matches('/').to_owned());
     }
@@ -74,12 +74,12 @@ struct Envelope<'a> {
 /// Writes the page's JSON straight into bytes: each asset's stored geometry goes out
 /// as it is, so no tree of values is built (a page of long routes is megabytes).
 async fn write_page(
-    state: &AppState,
+    state: &HttpState,
     page: &[changes::Delivered],
     next: &str,
 ) -> Result<Vec<u8>, AppError> {
     let rows: Vec<entity::asset::Model> = page.iter().filter_map(|d| d.asset.clone()).collect();
-    let parts = export::Parts::of(&state.db, &rows).await?;
+    let parts = export::Parts::of(&state.app.db, &rows).await?;
     let bytes: usize = rows.iter().map(|a| a.geometry.len()).sum();
     let mut out = Vec::with_capacity(bytes + page.len() * 1_024 + 512);
     let json = |e: serde_json::Error| AppError::Internal(e.into());
@@ -117,37 +117,21 @@ async fn write_page(
 }
 
 pub async fn assets(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-) -> Response<Body> {
-    let bad = |m| error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", m);
-    let after = match after(query.as_deref()) {
-        Ok(after) => after,
-        Err(m) => return bad(m),
-    };
-    let base = match base(&state, &headers) {
-        Ok(base) => base,
-        Err(m) => return bad(m),
-    };
+) -> Result<Response<Body>, AppError> {
+    let after = after(query.as_deref()).map_err(|m| AppError::invalid("afterChangeNumber", m))?;
+    let base = base(&state, &headers).map_err(|m| AppError::invalid("Host", m))?;
     let permit = state.heavy.permit().await;
-    let page = match changes::latest_page(&state.db, after, PAGE, pages::FEED_PAGE_BYTES).await {
-        Ok(page) => page,
-        Err(AppError::CursorExpired(m)) => {
-            return error_response(StatusCode::GONE, "CURSOR_EXPIRED", &m);
-        }
-        Err(e) => return internal_error("reading the RPDE feed", e),
-    };
+    let page = changes::latest_page(&state.app.db, after, PAGE, pages::FEED_PAGE_BYTES).await?;
     let next_after = page.last().map_or(after.0, |d| d.entry.position);
     let next = if next_after == 0 {
         format!("{base}/feeds/assets")
     } else {
         format!("{base}/feeds/assets?afterChangeNumber={next_after}")
     };
-    let body = match write_page(&state, &page, &next).await {
-        Ok(body) => body,
-        Err(e) => return internal_error("reading the RPDE feed", e),
-    };
+    let body = write_page(&state, &page, &next).await?;
     // the last page changes as soon as anything does; earlier pages rarely
     let cache = if page.is_empty() {
         "public, max-age=8"
@@ -161,7 +145,7 @@ pub async fn assets(
         HeaderValue::from_static("application/json"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    permit.hold(response)
+    Ok(permit.hold(response))
 }
 
 /// What the feed says about itself.

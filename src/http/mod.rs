@@ -1,7 +1,9 @@
 //! The HTTP surface and its defences.
 //!
-//! - `POST /graphql`: GraphQL, `application/json` only, one operation per request
-//! - `GET /graphql/ws`: subscriptions over `graphql-transport-ws` (`live`)
+//! - `POST /graphql`: GraphQL over HTTP, `application/json` bodies, one operation per
+//!   request, answered as `application/json` or `application/graphql-response+json`
+//! - `GET /graphql` and `GET /graphql/ws` with `Upgrade: websocket`: subscriptions over
+//!   `graphql-transport-ws` (`live`); `GET /graphql` without it is GraphiQL
 //! - `GET /feeds/assets`: the change log as an RPDE feed (`feed`)
 //! - `GET /oruk/...`: the directory as an Open Referral UK 3.0 API (`oruk`)
 //! - `GET /tiles/{z}/{x}/{y}.mvt`, `GET /tiles.json`: vector tiles (`tiles`)
@@ -53,8 +55,8 @@ pub use feed::FeedConfig;
 pub use live::LiveConfig;
 pub use serve::{ConnectionTimeouts, serve};
 
-use crate::db::Db;
 use crate::graphql::AppSchema;
+use crate::state::AppState;
 use crate::tasks::Tasks;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -113,9 +115,10 @@ impl Default for HttpConfig {
 }
 
 #[derive(Clone)]
-struct AppState {
+struct HttpState {
     schema: AppSchema,
-    db: Db,
+    /// The store, the search engine and the change follower.
+    app: AppState,
     jwt: Option<Arc<crate::jwt::JwtVerifier>>,
     metrics: Arc<ops::Metrics>,
     live: live::LiveConfig,
@@ -138,14 +141,14 @@ struct AppState {
 // long on purpose: the route table and the layers around it, in the order they apply
 pub fn router(
     schema: AppSchema,
-    db: Db,
+    app: AppState,
     config: &HttpConfig,
     tasks: &Tasks,
     introspection: bool,
 ) -> Router {
-    let state = AppState {
+    let state = HttpState {
         schema,
-        db,
+        app,
         jwt: config.jwt.clone(),
         metrics: ops::Metrics::install(),
         live: config.live.clone(),
@@ -156,7 +159,7 @@ pub fn router(
         tiles: Arc::new(tiles::TileCache::new(config.tile_cache_bytes)),
         heavy: heavy::Heavy::new(config.heavy_requests),
     };
-    let mut graphql_route = post(graphql::execute);
+    let mut graphql_route = post(graphql::execute).get(live::graphql_get);
     let mut live_route = get(live::upgrade);
     let mut feed_route = get(feed::assets);
     let mut tile_route = get(tiles::tile);
@@ -187,7 +190,7 @@ pub fn router(
     let feed_route = feed_route.layer(open.clone());
     let tile_route = tile_route.layer(open.clone());
     let routes = Router::new()
-        .route("/graphql", graphql_route.get(web::graphiql))
+        .route("/graphql", graphql_route)
         .route("/graphql/ws", live_route)
         .route("/feeds/assets", feed_route)
         .route("/tiles/{z}/{x}/{tile}", tile_route)

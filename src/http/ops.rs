@@ -14,7 +14,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 
-use super::AppState;
+use super::HttpState;
 
 /// The process's Prometheus recorder (one per process, however many apps it builds).
 pub struct Metrics {
@@ -66,8 +66,8 @@ pub async fn health() -> impl IntoResponse {
 }
 
 /// Ready when the database answers and no migration is pending.
-pub async fn ready(State(state): State<AppState>) -> Response<Body> {
-    let db = &state.db;
+pub async fn ready(State(state): State<HttpState>) -> Response<Body> {
+    let db = &state.app.db;
     let ping = db
         .read
         .execute_unprepared("SELECT 1")
@@ -97,15 +97,15 @@ fn not_ready(reason: &str) -> Response<Body> {
 }
 
 /// Prometheus text format, with the connection pools' state read at scrape time.
-pub async fn metrics(State(state): State<AppState>) -> Response<Body> {
-    metrics::gauge!("assetmap_live_subscriptions").set(state.db.changes.subscribers() as f64);
-    let (events, bytes) = state.db.changes.waiting();
+pub async fn metrics(State(state): State<HttpState>) -> Response<Body> {
+    metrics::gauge!("assetmap_live_subscriptions").set(state.app.changes.subscribers() as f64);
+    let (events, bytes) = state.app.changes.waiting();
     metrics::gauge!("assetmap_live_waiting_events").set(events as f64);
     metrics::gauge!("assetmap_live_waiting_bytes").set(bytes as f64);
     metrics::gauge!("assetmap_heavy_in_use").set(state.heavy.in_use() as f64);
     metrics::gauge!("assetmap_live_connections")
         .set((state.live.max_connections - state.live_connections.available_permits()) as f64);
-    let pools = state.db.pool_state();
+    let pools = state.app.db.pool_state();
     for (name, size, idle) in pools {
         metrics::gauge!("assetmap_db_pool_connections", "pool" => name, "state" => "idle")
             .set(idle as f64);

@@ -11,15 +11,14 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{Response, StatusCode};
+use axum::http::Response;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::AppState;
-use super::errors::{error_response, field_error_response};
+use super::HttpState;
 use crate::domain::{LonLat, Radius};
 use crate::error::AppError;
 use crate::service::oruk::{self, Query, Term, When, view};
@@ -37,7 +36,7 @@ const OPENAPI: &str =
     "https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/openapi.json";
 
 /// The routes, under the API stub the caller nests them at.
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<HttpState> {
     Router::new()
         .route("/", get(root))
         .route("/services", get(services))
@@ -50,75 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/taxonomy_terms/{id}", get(taxonomy_term))
 }
 
-/// A request that cannot be answered, with the parameter at fault.
-struct Refused {
-    status: StatusCode,
-    code: &'static str,
-    field: Option<&'static str>,
-    message: String,
-}
-
-impl Refused {
-    fn bad(field: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            code: "INVALID_INPUT",
-            field: Some(field),
-            message: message.into(),
-        }
-    }
-
-    fn not_found(what: &str) -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            code: "NOT_FOUND",
-            field: None,
-            message: format!("{what} not found"),
-        }
-    }
-}
-
-impl From<AppError> for Refused {
-    fn from(e: AppError) -> Self {
-        match e {
-            AppError::InvalidInput { message, field } => Self {
-                status: StatusCode::BAD_REQUEST,
-                code: "INVALID_INPUT",
-                field,
-                message,
-            },
-            AppError::NotFoundIn { message, field } => Self {
-                status: StatusCode::NOT_FOUND,
-                code: "NOT_FOUND",
-                field: Some(field),
-                message,
-            },
-            other => {
-                let code = other.code();
-                let message = other.message();
-                // logs an internal cause with its error id; the client sees neither
-                let _ = async_graphql::Error::from(other);
-                Self {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    code,
-                    field: None,
-                    message,
-                }
-            }
-        }
-    }
-}
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response<Body> {
-        match self.field {
-            Some(field) => field_error_response(self.status, self.code, field, &self.message),
-            None => error_response(self.status, self.code, &self.message),
-        }
-    }
-}
-
-type Answer = Result<Response<Body>, Refused>;
+type Answer = Result<Response<Body>, AppError>;
 
 fn json(value: Value) -> Response<Body> {
     axum::Json(value).into_response()
@@ -131,27 +62,27 @@ fn params(raw: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn whole(field: &'static str, value: &str, min: u64, max: u64) -> Result<u64, Refused> {
+fn whole(field: &'static str, value: &str, min: u64, max: u64) -> Result<u64, AppError> {
     value
         .trim()
         .parse::<u64>()
         .ok()
         .filter(|n| (min..=max).contains(n))
         .ok_or_else(|| {
-            Refused::bad(
+            AppError::invalid(
                 field,
                 format!("{field} must be a whole number from {min} to {max}"),
             )
         })
 }
 
-fn age(field: &'static str, value: &str) -> Result<i32, Refused> {
+fn age(field: &'static str, value: &str) -> Result<i32, AppError> {
     let n: f64 = value
         .trim()
         .parse()
-        .map_err(|_| Refused::bad(field, format!("{field} must be a number of years")))?;
+        .map_err(|_| AppError::invalid(field, format!("{field} must be a number of years")))?;
     if n.fract() != 0.0 || !(0.0..=150.0).contains(&n) {
-        return Err(Refused::bad(
+        return Err(AppError::invalid(
             field,
             format!("{field} must be a whole number of years, 0 to 150"),
         ));
@@ -161,7 +92,7 @@ fn age(field: &'static str, value: &str) -> Result<i32, Refused> {
     Ok(n as i32)
 }
 
-fn day(value: &str) -> Result<Weekday, Refused> {
+fn day(value: &str) -> Result<Weekday, AppError> {
     let v = value.trim().to_ascii_lowercase();
     let days = [
         ("mo", "monday", Weekday::Mon),
@@ -176,21 +107,21 @@ fn day(value: &str) -> Result<Weekday, Refused> {
         .find(|(short, long, _)| v == *short || v == *long)
         .map(|(_, _, d)| *d)
         .ok_or_else(|| {
-            Refused::bad(
+            AppError::invalid(
                 "day",
                 "day must be a day of the week: MO to SU, or Monday to Sunday",
             )
         })
 }
 
-fn time(field: &'static str, value: &str) -> Result<NaiveTime, Refused> {
+fn time(field: &'static str, value: &str) -> Result<NaiveTime, AppError> {
     let v = value.trim();
     NaiveTime::parse_from_str(v, "%H:%M")
         .or_else(|_| NaiveTime::parse_from_str(v, "%H:%M:%S"))
-        .map_err(|_| Refused::bad(field, format!("{field} must be a time of day, HH:MM")))
+        .map_err(|_| AppError::invalid(field, format!("{field} must be a time of day, HH:MM")))
 }
 
-fn instant(value: &str) -> Result<DateTime<Utc>, Refused> {
+fn instant(value: &str) -> Result<DateTime<Utc>, AppError> {
     let v = value.trim();
     DateTime::parse_from_rfc3339(v)
         .map(|t| t.with_timezone(&Utc))
@@ -198,20 +129,20 @@ fn instant(value: &str) -> Result<DateTime<Utc>, Refused> {
             NaiveDate::parse_from_str(v, "%Y-%m-%d").map(|d| d.and_time(NaiveTime::MIN).and_utc())
         })
         .map_err(|_| {
-            Refused::bad(
+            AppError::invalid(
                 "modified_after",
                 "modified_after must be a date (2026-01-31) or an RFC 3339 date and time",
             )
         })
 }
 
-fn uuid(field: &'static str, value: &str) -> Result<Uuid, Refused> {
+fn uuid(field: &'static str, value: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(value.trim())
-        .map_err(|_| Refused::bad(field, format!("{field} must be a UUID")))
+        .map_err(|_| AppError::invalid(field, format!("{field} must be a UUID")))
 }
 
 /// The list parameters, checked; a postcode is looked up.
-async fn query(state: &AppState, raw: Option<&str>) -> Result<Query, Refused> {
+async fn query(state: &HttpState, raw: Option<&str>) -> Result<Query, AppError> {
     let mut q = Query {
         page: 1,
         per_page: PER_PAGE,
@@ -226,7 +157,7 @@ async fn query(state: &AppState, raw: Option<&str>) -> Result<Query, Refused> {
             "per_page" => q.per_page = whole("per_page", &value, 1, MAX_PER_PAGE)?,
             "search" => {
                 if value.chars().count() > MAX_SEARCH {
-                    return Err(Refused::bad(
+                    return Err(AppError::invalid(
                         "search",
                         format!("search is at most {MAX_SEARCH} characters"),
                     ));
@@ -244,10 +175,10 @@ async fn query(state: &AppState, raw: Option<&str>) -> Result<Query, Refused> {
             "postcode" => postcode = Some(Postcode::parse("postcode", &value)?),
             "proximity" => {
                 let metres: f64 = value.trim().parse().map_err(|_| {
-                    Refused::bad("proximity", "proximity must be a distance in metres")
+                    AppError::invalid("proximity", "proximity must be a distance in metres")
                 })?;
                 proximity = Some(Radius::meters(metres).map_err(|e| {
-                    Refused::bad("proximity", format!("proximity: {}", e.message()))
+                    AppError::invalid("proximity", format!("proximity: {}", e.message()))
                 })?);
             }
             _ => {}
@@ -256,7 +187,7 @@ async fn query(state: &AppState, raw: Option<&str>) -> Result<Query, Refused> {
     q.when = when;
     match (postcode, proximity) {
         (Some(postcode), proximity) => {
-            let at: LonLat = postcodes::locate(&state.db.read, "postcode", &postcode).await?;
+            let at: LonLat = postcodes::locate(&state.app.db.read, "postcode", &postcode).await?;
             // without a proximity, everything within the largest search radius
             let radius = match proximity {
                 Some(r) => r,
@@ -265,7 +196,7 @@ async fn query(state: &AppState, raw: Option<&str>) -> Result<Query, Refused> {
             q.near = Some((at, radius));
         }
         (None, Some(_)) => {
-            return Err(Refused::bad(
+            return Err(AppError::invalid(
                 "proximity",
                 "proximity needs a postcode to measure from",
             ));
@@ -298,16 +229,16 @@ pub async fn root() -> Response<Body> {
 /// number of bytes at a time (a service's list item is small, its row may not be), under
 /// a turn of the heavy-work limit.
 async fn listing(
-    state: &AppState,
+    state: &HttpState,
     raw: Option<&str>,
     item: impl Fn(&view::Parts<'_>) -> Value,
 ) -> Answer {
     let q = query(state, raw).await?;
     let permit = state.heavy.permit().await;
-    let (total, ids) = oruk::services(&state.db, &q).await?;
+    let (total, ids) = oruk::services(&state.app.db, &state.app.search, &q).await?;
     let mut contents = Vec::with_capacity(ids.len());
-    for chunk in pages::runs(&state.db.read, &ids, pages::CHUNK_BYTES).await? {
-        let listed = oruk::parts_of(&state.db, &chunk).await?;
+    for chunk in pages::runs(&state.app.db.read, &ids, pages::CHUNK_BYTES).await? {
+        let listed = oruk::parts_of(&state.app.db, &chunk).await?;
         contents.extend(listed.parts().map(|p| item(&p)));
     }
     Ok(permit.hold(json(page(&q, total, &contents))))
@@ -317,39 +248,39 @@ async fn listing(
     clippy::redundant_closure_for_method_calls,
     reason = "the method's own lifetime is fixed; the closure is generic over it"
 )]
-async fn services(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Answer {
+async fn services(State(state): State<HttpState>, RawQuery(raw): RawQuery) -> Answer {
     listing(&state, raw.as_deref(), |p| p.service_list_item()).await
 }
 
-async fn service(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
+async fn service(State(state): State<HttpState>, Path(id): Path<String>) -> Answer {
     let id = uuid("id", &id)?;
-    let listed = oruk::service(&state.db, id)
+    let listed = oruk::service(&state.app.db, id)
         .await?
-        .ok_or_else(|| Refused::not_found("service"))?;
+        .ok_or_else(|| AppError::NotFound("service"))?;
     let service = listed.parts().next().map(|p| p.service());
-    Ok(json(service.ok_or_else(|| Refused::not_found("service"))?))
+    Ok(json(service.ok_or_else(|| AppError::NotFound("service"))?))
 }
 
-async fn service_at_locations(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Answer {
+async fn service_at_locations(State(state): State<HttpState>, RawQuery(raw): RawQuery) -> Answer {
     listing(&state, raw.as_deref(), |p| {
         p.service_at_location_list_item()
     })
     .await
 }
 
-async fn service_at_location(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
+async fn service_at_location(State(state): State<HttpState>, Path(id): Path<String>) -> Answer {
     let id = uuid("id", &id)?;
-    let listed = oruk::service_at_location(&state.db, id)
+    let listed = oruk::service_at_location(&state.app.db, id)
         .await?
-        .ok_or_else(|| Refused::not_found("service_at_location"))?;
+        .ok_or_else(|| AppError::NotFound("service_at_location"))?;
     let sal = listed.parts().next().map(|p| p.service_at_location());
     Ok(json(sal.ok_or_else(|| {
-        Refused::not_found("service_at_location")
+        AppError::NotFound("service_at_location")
     })?))
 }
 
 /// `page` and `per_page` only, for the short lists of taxonomies and terms.
-fn paging(raw: Option<&str>) -> Result<Query, Refused> {
+fn paging(raw: Option<&str>) -> Result<Query, AppError> {
     let mut q = Query {
         page: 1,
         per_page: PER_PAGE,
@@ -374,8 +305,8 @@ fn slice(q: &Query, all: Vec<Value>) -> Value {
     page(q, total, &contents)
 }
 
-async fn all_terms(state: &AppState) -> Result<Vec<Value>, Refused> {
-    let categories = oruk::category_terms(&state.db).await?;
+async fn all_terms(state: &HttpState) -> Result<Vec<Value>, AppError> {
+    let categories = oruk::category_terms(&state.app.db).await?;
     Ok(categories
         .iter()
         .map(view::category_term)
@@ -396,7 +327,7 @@ async fn taxonomies(RawQuery(raw): RawQuery) -> Answer {
     Ok(json(slice(&q, all)))
 }
 
-async fn taxonomy(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
+async fn taxonomy(State(state): State<HttpState>, Path(id): Path<String>) -> Answer {
     let id = uuid("id", &id)?;
     let terms: Vec<Value> = all_terms(&state)
         .await?
@@ -405,20 +336,20 @@ async fn taxonomy(State(state): State<AppState>, Path(id): Path<String>) -> Answ
         .collect();
     view::taxonomy(id, Some(terms))
         .map(json)
-        .ok_or_else(|| Refused::not_found("taxonomy"))
+        .ok_or_else(|| AppError::NotFound("taxonomy"))
 }
 
-async fn taxonomy_terms(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Answer {
+async fn taxonomy_terms(State(state): State<HttpState>, RawQuery(raw): RawQuery) -> Answer {
     let q = paging(raw.as_deref())?;
     Ok(json(slice(&q, all_terms(&state).await?)))
 }
 
-async fn taxonomy_term(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
+async fn taxonomy_term(State(state): State<HttpState>, Path(id): Path<String>) -> Answer {
     let id = uuid("id", &id)?;
     all_terms(&state)
         .await?
         .into_iter()
         .find(|t| t["id"] == id.to_string())
         .map(json)
-        .ok_or_else(|| Refused::not_found("taxonomy_term"))
+        .ok_or_else(|| AppError::NotFound("taxonomy_term"))
 }

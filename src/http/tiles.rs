@@ -19,26 +19,12 @@ use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::json;
 
-use super::AppState;
-use super::errors::{error_response, field_error_response, internal_error};
+use super::HttpState;
 use crate::domain::kind::parse_kind;
 use crate::domain::{AssetFilter, asset};
 use crate::error::AppError;
 use crate::service::tiles::{self, TileId};
 use crate::service::{categories, changes};
-
-fn refused(e: AppError) -> Response<Body> {
-    match e {
-        AppError::InvalidInput {
-            message,
-            field: Some(field),
-        } => field_error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", field, &message),
-        AppError::InvalidInput { message, .. } => {
-            error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", &message)
-        }
-        other => internal_error("serving a tile", other),
-    }
-}
 
 /// A rendered tile's identity: the change log's position it was drawn at, its address,
 /// and its filter (kinds and category slugs, sorted).
@@ -76,7 +62,7 @@ impl TileCache {
 
 /// The tile's bytes at `position`: from the cache, or drawn (once, however many ask).
 async fn bytes(
-    state: &AppState,
+    state: &HttpState,
     position: i64,
     tile: TileId,
     filter: &AssetFilter,
@@ -84,10 +70,16 @@ async fn bytes(
     let render = || async {
         // drawing reads every geometry in the tile: a turn of the heavy-work limit
         let _permit = state.heavy.permit().await;
-        let category_ids = categories::expand(&state.db.read, &filter.categories).await?;
-        tiles::render(&state.db, tile, filter, &category_ids)
-            .await
-            .map(Bytes::from)
+        let category_ids = categories::expand(&state.app.db.read, &filter.categories).await?;
+        tiles::render(
+            &state.app.db,
+            &state.app.search,
+            tile,
+            filter,
+            &category_ids,
+        )
+        .await
+        .map(Bytes::from)
     };
     let Some(cache) = &state.tiles.0 else {
         return render().await;
@@ -158,23 +150,14 @@ fn filter(raw: Option<&str>) -> Result<AssetFilter, AppError> {
 }
 
 pub async fn tile(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     Path((z, x, file)): Path<(String, String, String)>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
-) -> Response<Body> {
-    let tile = match address(&z, &x, &file) {
-        Ok(t) => t,
-        Err(e) => return refused(e),
-    };
-    let filter = match filter(raw.as_deref()) {
-        Ok(f) => f,
-        Err(e) => return refused(e),
-    };
-    let position = match changes::state(&state.db.read).await {
-        Ok(s) => s.last_position,
-        Err(e) => return refused(e),
-    };
+) -> Result<Response<Body>, AppError> {
+    let tile = address(&z, &x, &file)?;
+    let filter = filter(raw.as_deref())?;
+    let position = changes::state(&state.app.db.read).await?.last_position;
     let etag = format!("W/\"{position}\"");
     let unchanged = headers
         .get(header::IF_NONE_MATCH)
@@ -183,17 +166,13 @@ pub async fn tile(
     let mut response = if unchanged {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        match bytes(&state, position, tile, &filter).await {
-            Ok(bytes) => {
-                let mut r = Body::from(bytes).into_response();
-                r.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
-                );
-                r
-            }
-            Err(e) => return refused(e),
-        }
+        let bytes = bytes(&state, position, tile, &filter).await?;
+        let mut r = Body::from(bytes).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
+        );
+        r
     };
     if let Ok(v) = HeaderValue::from_str(&etag) {
         response.headers_mut().insert(header::ETAG, v);
@@ -201,16 +180,16 @@ pub async fn tile(
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
+    Ok(response)
 }
 
 /// TileJSON 3.0 for the layer, with tile URLs at the address the client used.
-pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Response<Body> {
-    let base = match super::feed::base(&state, &headers) {
-        Ok(b) => b,
-        Err(m) => return error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", m),
-    };
-    axum::Json(json!({
+pub async fn tilejson(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+) -> Result<Response<Body>, AppError> {
+    let base = super::feed::base(&state, &headers).map_err(|m| AppError::invalid("Host", m))?;
+    Ok(axum::Json(json!({
         "tilejson": "3.0.0",
         "name": "Assetmap community assets",
         "attribution": "Contains public sector information licensed under the Open Government Licence v3.0.",
@@ -233,5 +212,5 @@ pub async fn tilejson(State(state): State<AppState>, headers: HeaderMap) -> Resp
             }
         }]
     }))
-    .into_response()
+    .into_response())
 }

@@ -24,7 +24,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use sha2::{Digest, Sha256};
 
-use super::AppState;
+use super::HttpState;
 use super::errors::error_response;
 
 /// One embedded file.
@@ -198,7 +198,7 @@ pub fn policy(basemap: Option<&str>) -> HeaderValue {
 }
 
 /// The pages' routes (`security_headers` goes around every route, `GET /graphql` too).
-pub fn routes(basemap: Option<&str>, sdl: Option<String>) -> Router<AppState> {
+pub fn routes(basemap: Option<&str>, sdl: Option<String>) -> Router<HttpState> {
     let config = serde_json::json!({ "basemapStyle": basemap }).to_string();
     Router::new()
         .route("/", get(index))

@@ -90,7 +90,7 @@ pub async fn create(
     if !published {
         moderation::propose(&txn, actor, &model, ChangeAction::Create, None, snapshot).await?;
     }
-    asset_version::commit(db, txn).await?;
+    asset_version::commit(txn).await?;
     Ok(model)
 }
 
@@ -214,7 +214,7 @@ async fn change(
         moderation::propose(&txn, actor, &current, action, Some(before), after).await?;
         current
     };
-    asset_version::commit(db, txn).await?;
+    asset_version::commit(txn).await?;
     Ok(model)
 }
 
@@ -243,7 +243,7 @@ pub async fn verify(db: &Db, actor: &Actor, at: AtVersion) -> AppResult<asset::M
     archived_conflict(&current, "the asset is archived")?;
     let verified =
         asset_version::mark_verified(&txn, &guard, &Made::by(Action::Verify, actor)).await?;
-    asset_version::commit(db, txn).await?;
+    asset_version::commit(txn).await?;
     Ok(verified)
 }
 
@@ -264,7 +264,7 @@ pub async fn restore(
     let after = revision::content_at(&txn, at.id, to_version).await?;
     let made = Made::by(Action::Restore, actor);
     let restored = asset_version::write(&txn, &guard, &before, &after, &made).await?;
-    asset_version::commit(db, txn).await?;
+    asset_version::commit(txn).await?;
     Ok(restored)
 }
 

@@ -71,6 +71,6 @@ pub async fn load_if_empty(db: &Db) -> AppResult<Option<Vec<(&'static str, Impor
     }
     .insert(&txn)
     .await?;
-    asset_version::commit(db, txn).await?;
+    asset_version::commit(txn).await?;
     Ok(Some(reports))
 }

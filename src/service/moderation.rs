@@ -192,7 +192,7 @@ pub async fn approve(db: &Db, moderator: &Actor, id: Uuid) -> AppResult<pending_
         asset_version::write(&txn, &guard, &before, &after, &made).await?;
     }
     let decided = decide(&txn, moderator, id, ChangeStatus::Approved, None).await?;
-    asset_version::commit(db, txn).await?;
+    asset_version::commit(txn).await?;
     Ok(decided)
 }
 
@@ -220,7 +220,7 @@ pub async fn take_down(db: &Db, moderator: &Actor, at: AtVersion) -> AppResult<a
         snapshot,
     )
     .await?;
-    asset_version::commit(db, txn).await?;
+    asset_version::commit(txn).await?;
     Ok(taken_down)
 }
 
@@ -246,6 +246,6 @@ pub async fn reject(
         Some(reason.into_string()),
     )
     .await?;
-    asset_version::commit(db, txn).await?;
+    asset_version::commit(txn).await?;
     Ok(decided)
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::db::Db;
 use crate::domain::{AssetFilter, PageSize, SearchCursor};
 use crate::error::AppResult;
-use crate::spatial::{self, Hit, Search, Shape};
+use crate::spatial::{Engine, Hit, Search, Shape};
 
 /// One page of results in order, each with its distance in metres and its cursor.
 #[derive(Debug)]
@@ -95,30 +95,24 @@ async fn hours_of(db: &Db, hits: &[Hit]) -> AppResult<HashMap<Uuid, Option<Strin
 /// loaded as any page's are.
 async fn filtered_page(
     db: &Db,
-    shape: Shape<'_>,
-    filter: &AssetFilter,
-    category_ids: &[Uuid],
+    engine: &Engine,
+    search: Search<'_>,
     first: PageSize,
-    after: Option<SearchCursor>,
     max_bytes: Option<u64>,
 ) -> AppResult<Page> {
+    let (filter, after) = (search.filter, search.after);
     let limit = usize::try_from(first.get()).unwrap_or(usize::MAX);
     let mut kept: Vec<Hit> = Vec::new();
     let mut cursor = after;
     let mut scanned = 0_usize;
     let mut exhausted = false;
     while kept.len() <= limit && !exhausted && scanned < SCAN_MAX {
-        let hits = spatial::search(
-            db,
-            Search {
-                shape,
-                filter,
-                category_ids,
-                after: cursor,
-                limit: SCAN_BATCH,
-            },
-        )
-        .await?;
+        let round = Search {
+            after: cursor,
+            limit: SCAN_BATCH,
+            ..search
+        };
+        let hits = engine.search(db, round).await?;
         exhausted = (hits.len() as u64) < SCAN_BATCH;
         let hours = hours_of(db, &hits).await?;
         for hit in hits {
@@ -189,6 +183,7 @@ async fn page(
 #[tracing::instrument(skip_all, fields(geo.shape = shape.name()))]
 pub async fn search(
     db: &Db,
+    engine: &Engine,
     shape: Shape<'_>,
     filter: AssetFilter,
     first: PageSize,
@@ -197,7 +192,14 @@ pub async fn search(
 ) -> AppResult<Page> {
     let category_ids = super::categories::expand(&db.read, &filter.categories).await?;
     let mut page = if filter.open_at.is_some() {
-        filtered_page(db, shape, &filter, &category_ids, first, after, max_bytes).await?
+        let search = Search {
+            shape,
+            filter: &filter,
+            category_ids: &category_ids,
+            after,
+            limit: SCAN_BATCH,
+        };
+        filtered_page(db, engine, search, first, max_bytes).await?
     } else {
         let query = Search {
             shape,
@@ -207,7 +209,7 @@ pub async fn search(
             // a page, and one more to tell whether more follow
             limit: first.get() + 1,
         };
-        let hits = spatial::search(db, query).await?;
+        let hits = engine.search(db, query).await?;
         page(db, hits, first, after, max_bytes).await?
     };
     page.asked = Arc::new(Asked {

@@ -17,7 +17,7 @@ use crate::db::Db;
 use crate::domain::{AssetFilter, BBox, ValidGeometry};
 use crate::error::{AppError, AppResult};
 use crate::service::{assets, categories, pages};
-use crate::spatial::{self, Search, Shape};
+use crate::spatial::{Engine, Search, Shape};
 
 /// Tile units per side.
 pub const EXTENT: u32 = 4096;
@@ -98,6 +98,7 @@ impl TileId {
 /// The tile's bytes for assets passing `filter`.
 pub async fn render(
     db: &Db,
+    engine: &Engine,
     tile: TileId,
     filter: &AssetFilter,
     category_ids: &[Uuid],
@@ -107,23 +108,24 @@ pub async fn render(
         .ok()
         .filter(|_| tile.z >= CLUSTER_BELOW)
     {
-        let hits = spatial::search(
-            db,
-            Search {
-                shape: Shape::InBox(bbox),
-                filter,
-                category_ids,
-                after: None,
-                limit: MAX_FEATURES + 1,
-            },
-        )
-        .await?;
+        let hits = engine
+            .search(
+                db,
+                Search {
+                    shape: Shape::InBox(bbox),
+                    filter,
+                    category_ids,
+                    after: None,
+                    limit: MAX_FEATURES + 1,
+                },
+            )
+            .await?;
         if hits.len() as u64 <= MAX_FEATURES {
             let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
             return drawn(db, tile, &ids).await;
         }
     }
-    clustered(db, tile, filter, category_ids).await
+    clustered(db, engine, tile, filter, category_ids).await
 }
 
 fn encode_error(e: &mvt::Error) -> AppError {
@@ -183,6 +185,7 @@ fn draw(
 /// Assets counted per cell of a grid, each cell a point at its assets' mean position.
 async fn clustered(
     db: &Db,
+    engine: &Engine,
     tile: TileId,
     filter: &AssetFilter,
     category_ids: &[Uuid],
@@ -192,7 +195,9 @@ async fn clustered(
     let (e, s) = tile.unproject(f64::from(EXTENT), f64::from(EXTENT));
     #[allow(clippy::cast_possible_truncation)]
     let window = [w as f32, s as f32, e as f32, n as f32];
-    let cells = spatial::cells(db, window, GRID, GRID, filter, category_ids).await?;
+    let cells = engine
+        .cells(db, window, (GRID, GRID), filter, category_ids)
+        .await?;
     let mut out = Tile::new(EXTENT);
     let mut layer = out.create_layer(LAYER);
     for (n, cell) in cells.iter().enumerate() {

@@ -28,6 +28,7 @@ use crate::domain::{
     ValidGeometry,
 };
 use crate::error::{AppError, AppResult};
+use crate::tasks::Tasks;
 use memory::SqliteEngine;
 use memory::record::Record;
 use memory::store::{self, Searchable};
@@ -42,9 +43,10 @@ pub enum Engine {
 }
 
 impl Engine {
-    pub fn new(backend: Backend) -> Self {
+    /// The engine for `backend`; what it does in the background runs in `tasks`.
+    pub fn new(backend: Backend, tasks: &Tasks) -> Self {
         match backend {
-            Backend::Sqlite => Self::Sqlite(Arc::new(SqliteEngine::default())),
+            Backend::Sqlite => Self::Sqlite(Arc::new(SqliteEngine::new(tasks.clone()))),
             Backend::Postgres => Self::Postgres,
         }
     }
@@ -93,10 +95,56 @@ pub async fn reindex(conn: &impl ConnectionTrait, assets: &[Indexed<'_>]) -> App
     store::save(conn, &kept).await
 }
 
-/// Brings this replica's search state up to the database: on SQLite, builds the
-/// in-memory index from the stored records.
-pub async fn load(db: &Db) -> AppResult<()> {
-    let Engine::Sqlite(engine) = &db.spatial else {
+impl Engine {
+    /// Brings this replica's search state up to the database: on SQLite, builds the
+    /// in-memory index from the stored records.
+    pub async fn load(&self, db: &Db) -> AppResult<()> {
+        load(self, db).await
+    }
+
+    /// Applies new change-log entries to this replica's search state (SQLite's index):
+    /// the assets named are read as they are now.
+    pub async fn follow(&self, db: &Db, changed: &[Uuid]) -> AppResult<()> {
+        follow(self, db, changed).await
+    }
+
+    /// Runs a search: ids in their final order, at most `limit`.
+    pub async fn search(&self, db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
+        let hits = match self {
+            Self::Sqlite(engine) => memory::query::run(db, engine, search).await?,
+            Self::Postgres => postgis::run(db, search).await?,
+        };
+        tracing::debug!(
+            db.backend = db.backend.as_str(),
+            result.count = hits.len(),
+            "spatial search"
+        );
+        Ok(hits)
+    }
+
+    /// The clusters of a low-zoom tile: public assets passing `filter` (its text aside)
+    /// counted per cell of a `cols` x `rows` grid over `window` (west, south, east,
+    /// north).
+    pub async fn cells(
+        &self,
+        db: &Db,
+        window: [f32; 4],
+        grid: (u32, u32),
+        filter: &AssetFilter,
+        category_ids: &[Uuid],
+    ) -> AppResult<Vec<Cell>> {
+        let (cols, rows) = grid;
+        match self {
+            Self::Sqlite(engine) => {
+                memory::query::cells(engine, window, cols, rows, filter, category_ids)
+            }
+            Self::Postgres => postgis::cells(db, window, cols, rows, filter, category_ids).await,
+        }
+    }
+}
+
+async fn load(engine: &Engine, db: &Db) -> AppResult<()> {
+    let Engine::Sqlite(engine) = engine else {
         return Ok(());
     };
     let mut builder = memory::Builder::default();
@@ -115,10 +163,8 @@ pub async fn load(db: &Db) -> AppResult<()> {
     Ok(())
 }
 
-/// Applies new change-log entries to this replica's search state (SQLite's index): the
-/// assets named are read as they are now.
-pub async fn follow(db: &Db, changed: &[Uuid]) -> AppResult<()> {
-    let Engine::Sqlite(engine) = &db.spatial else {
+async fn follow(engine: &Engine, db: &Db, changed: &[Uuid]) -> AppResult<()> {
+    let Engine::Sqlite(engine) = engine else {
         return Ok(());
     };
     let mut ids = changed.to_vec();
@@ -190,20 +236,6 @@ pub struct Search<'a> {
     pub category_ids: &'a [Uuid],
     pub after: Option<SearchCursor>,
     pub limit: u64,
-}
-
-/// Runs a search: ids in their final order, at most `limit`.
-pub async fn search(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
-    let hits = match &db.spatial {
-        Engine::Sqlite(engine) => memory::query::run(db, engine, search).await?,
-        Engine::Postgres => postgis::run(db, search).await?,
-    };
-    tracing::debug!(
-        db.backend = db.backend.as_str(),
-        result.count = hits.len(),
-        "spatial search"
-    );
-    Ok(hits)
 }
 
 /// PostgreSQL's plan for a search's SQL (`EXPLAIN`), one line per row: shows that the
@@ -296,23 +328,5 @@ impl Cell {
                 }
             })
             .collect()
-    }
-}
-
-/// The clusters of a low-zoom tile: public assets passing `filter` (its text aside)
-/// counted per cell of a `cols` x `rows` grid over `window` (west, south, east, north).
-pub async fn cells(
-    db: &Db,
-    window: [f32; 4],
-    cols: u32,
-    rows: u32,
-    filter: &AssetFilter,
-    category_ids: &[Uuid],
-) -> AppResult<Vec<Cell>> {
-    match &db.spatial {
-        Engine::Sqlite(engine) => {
-            memory::query::cells(engine, window, cols, rows, filter, category_ids)
-        }
-        Engine::Postgres => postgis::cells(db, window, cols, rows, filter, category_ids).await,
     }
 }

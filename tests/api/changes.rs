@@ -628,7 +628,7 @@ on_both_backends!(
 /// once the server has run its resolver, a moment after the subscribe message).
 async fn until_subscribers(app: &TestApp, n: usize) {
     tokio::time::timeout(Duration::from_secs(10), async {
-        while app.db.changes.subscribers() < n {
+        while app.state.changes.subscribers() < n {
             tokio::task::yield_now().await;
         }
     })
@@ -755,7 +755,7 @@ async fn live_connections_are_bounded(backend: Backend) {
     );
     live.subscribe("q", "{ categories { slug } }", json!({}))
         .await;
-    let query = live.event("q").await;
+    let query = live.error("q").await;
     assert_eq!(code(&query["errors"][0]), "INVALID_INPUT", "{query:#}");
     live.subscribe(
         "bad",
@@ -763,7 +763,7 @@ async fn live_connections_are_bounded(backend: Backend) {
         json!({}),
     )
     .await;
-    let invalid = live.event("bad").await;
+    let invalid = live.error("bad").await;
     assert_eq!(code(&invalid["errors"][0]), "INVALID_INPUT", "{invalid:#}");
     let typed = "subscription($f: AssetChangeFilter) { assetChanged(filter: $f) { position } }";
     live.subscribe("wrong type", typed, json!({"f": -1})).await;
@@ -777,7 +777,7 @@ async fn live_connections_are_bounded(backend: Backend) {
         ),
     )] {
         live.subscribe(id, &nested, json!({})).await;
-        let e = live.event(id).await;
+        let e = live.error(id).await;
         assert_eq!(code(&e["errors"][0]), "INVALID_INPUT");
     }
     // a burst the buffer of 2 cannot hold
@@ -797,7 +797,7 @@ async fn live_connections_are_bounded(backend: Backend) {
     )
     .await
     .unwrap();
-    app.db.changes.committed(&app.db).await;
+    app.state.written().await;
     // a subscription that falls behind is told why, and its connection closed (its client
     // must catch up with assetChanges before anything live helps)
     let mut cut_off = 0;

@@ -129,6 +129,8 @@ pub async fn fresh_database(backend: Backend) -> TestDatabase {
 pub struct TestApp {
     pub base: String,
     pub db: Db,
+    /// The app's state: its search engine and change follower beside the store.
+    pub state: assetmap::state::AppState,
     pub database: TestDatabase,
     pub backend: Backend,
     /// An admin's API token, sent by `gql`, `data` and `error`; `*_as` send another
@@ -179,6 +181,7 @@ impl TestApp {
         let app = App::build(&config).await.expect("app builds");
         let addr = app.local_addr().expect("bound");
         let db = app.db().clone();
+        let state = app.state().clone();
         let admin_token =
             assetmap::service::tokens::create(&db, "test admin", assetmap::auth::Role::Admin, &[])
                 .await
@@ -192,6 +195,7 @@ impl TestApp {
         Self {
             base: format!("http://{addr}"),
             db,
+            state,
             database,
             backend,
             admin_token,

@@ -24,6 +24,9 @@ async fn post_raw(
         .client()
         .post(format!("{}/graphql", app.base))
         .header("content-type", content_type)
+        // the media type in which a request error is a 400 (in application/json it is a
+        // 200 with errors, as the GraphQL over HTTP spec asks)
+        .header("accept", "application/graphql-response+json")
         .body(body)
         .send()
         .await
@@ -187,7 +190,8 @@ async fn only_json_posts_execute() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let create = r#"mutation { createAsset(input: {kind: PARK, name: "via GET", geometry: {type: "Point", coordinates: [0, 0]}}) { id } }"#;
 
-    // GET serves GraphiQL and runs nothing, mutations included
+    // GET serves GraphiQL and runs nothing, mutations included: a GET with a query is
+    // told to POST it
     let response = app
         .client()
         .get(format!("{}/graphql", app.base))
@@ -195,8 +199,18 @@ async fn only_json_posts_execute() {
         .send()
         .await
         .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["allow"], "POST");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(code(&body["errors"][0]), "INVALID_INPUT", "{body:#}");
+    let page = app
+        .client()
+        .get(format!("{}/graphql", app.base))
+        .send()
+        .await
+        .unwrap();
     assert!(
-        response.headers()["content-type"]
+        page.headers()["content-type"]
             .to_str()
             .unwrap()
             .starts_with("text/html")

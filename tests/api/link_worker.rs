@@ -607,6 +607,8 @@ async fn import_and_export_carry_the_details(backend: Backend) {
     )
     .await
     .unwrap();
+    // the write came from here, not through the API: let this replica catch up
+    app.state.written().await;
     assert_eq!(report.imported, 2);
     assert_eq!(
         names(&app, json!({"openAt": "2026-11-23T10:00:00Z", "accessibility": ["STEP_FREE_ACCESS"], "free": true})).await,

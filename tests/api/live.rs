@@ -118,6 +118,20 @@ impl Live {
         }
     }
 
+    /// The `error` message for subscription `id` (a subscription that could not start:
+    /// its document does not parse or validate, or breaks a limit), as `{"errors": [...]}`.
+    pub async fn error(&mut self, id: &str) -> Value {
+        loop {
+            match self.next().await {
+                Said::Message(m) if m["type"] == "error" && m["id"] == id => {
+                    return json!({"errors": m["payload"]});
+                }
+                Said::Message(m) if m["type"] == "complete" => {}
+                other => panic!("expected an error for {id}, got {other:?}"),
+            }
+        }
+    }
+
     pub async fn close(mut self) {
         let _ = self
             .ws

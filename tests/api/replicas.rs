@@ -180,7 +180,7 @@ async fn an_import_by_another_process_reaches_subscribers_and_searches() {
     let mut live = Live::connect(&app.base, None).await;
     live.subscribe("s", SUBSCRIBE, json!({})).await;
     tokio::time::timeout(Duration::from_secs(10), async {
-        while app.db.changes.subscribers() < 1 {
+        while app.state.changes.subscribers() < 1 {
             tokio::task::yield_now().await;
         }
     })

@@ -361,6 +361,8 @@ async fn a_dense_tile_is_clustered_not_cut(backend: Backend) {
     )
     .await
     .unwrap();
+    // the write came from here, not through the API: let this replica catch up
+    app.state.written().await;
     let response = fetch(&app, Z14, "", None).await;
     let bytes = response.bytes().await.unwrap();
     let decoded = decode(&bytes);

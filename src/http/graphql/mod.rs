@@ -9,16 +9,27 @@ use axum::http::{HeaderMap, Response, StatusCode, header};
 use axum::response::IntoResponse;
 
 use super::errors::error_response;
-use super::{AppState, REQUEST_ID};
+use super::{HttpState, REQUEST_ID};
 use crate::auth::Principal;
 use crate::error::AppError;
 
+pub(super) mod media;
 mod shape;
+
+use media::Media;
 
 use shape::MAX_NESTING;
 
-fn bad_request(message: &str) -> Response<Body> {
-    error_response(StatusCode::BAD_REQUEST, "INVALID_INPUT", message)
+/// A request error found before async-graphql reads the document (a limit), answered
+/// as a validation error is: coded, without `data`, with the status of the media type.
+fn request_error(media: Media, message: &str, request_id: &str) -> Response<Body> {
+    let mut error = async_graphql::ServerError::new(message, None);
+    error.extensions = None;
+    let mut response = async_graphql::Response::from_errors(vec![error]);
+    code_errors(&mut response.errors, request_id);
+    let body =
+        serde_json::to_vec(&serde_json::json!({ "errors": response.errors })).unwrap_or_default();
+    media.respond(body, true)
 }
 
 /// The request a body holds: JSON with one operation, nothing else; or the status and
@@ -144,21 +155,33 @@ pub fn code_errors(errors: &mut [async_graphql::ServerError], request_id: &str) 
 }
 
 pub async fn execute(
-    State(state): State<AppState>,
+    State(state): State<HttpState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response<Body> {
+    let Some(media) = Media::negotiate(&headers) else {
+        return error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            "INVALID_INPUT",
+            "accept application/graphql-response+json or application/json",
+        );
+    };
     let mut request = match parse_body(&headers, &body) {
         Ok(request) => request,
         Err((status, message)) => return error_response(status, "INVALID_INPUT", message),
     };
+    let request_id = headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let known = state.documents.get(&request.query);
     let fresh = known.is_none();
     if let Some(document) = known {
         request.set_parsed_query(document);
     }
     if let Err(message) = check_query(&mut request) {
-        return bad_request(&message);
+        return request_error(media, &message, &request_id);
     }
     if fresh {
         let query = request.query.clone();
@@ -166,17 +189,16 @@ pub async fn execute(
             state.documents.insert(query, document);
         }
     }
-    let request_id = headers
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
     let principal = match authenticate(&state, &headers).await {
         Ok(p) => p,
         Err(response) => return response,
     };
     let heavy = request.parsed_query().is_ok_and(shape::is_heavy);
-    let request = crate::graphql::loaders::for_request(request, &state.db)
+    let operation = request.operation_name.clone();
+    let writes = request
+        .parsed_query()
+        .is_ok_and(|doc| shape::is_mutation(doc, operation.as_deref()));
+    let request = crate::graphql::loaders::for_request(request, &state.app.db)
         .data(principal)
         .data(crate::graphql::budget::ResponseBudget::default());
     let permit = if heavy {
@@ -185,8 +207,16 @@ pub async fn execute(
         None
     };
     let mut response = state.schema.execute(request).await;
+    if writes {
+        // this replica's searches and subscribers hear of the write before its answer
+        state.app.written().await;
+    }
     code_errors(&mut response.errors, &request_id);
-    let response = async_graphql_axum::GraphQLResponse::from(response).into_response();
+    let request_error = media::is_request_error(&response);
+    let response = match media::body(&response, media, request_error) {
+        Ok(body) => media.respond(body, request_error),
+        Err(e) => AppError::Internal(e.into()).into_response(),
+    };
     match permit {
         Some(permit) => permit.hold(response),
         None => response,
@@ -195,7 +225,7 @@ pub async fn execute(
 
 /// The caller: anonymous without an `Authorization` header, else the holder of the
 /// bearer token, which must be valid (a bad token is refused, not taken as anonymous).
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, Response<Body>> {
+async fn authenticate(state: &HttpState, headers: &HeaderMap) -> Result<Principal, Response<Body>> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Principal::anonymous());
     };
@@ -205,24 +235,7 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal
     };
     match checked {
         Ok(principal) => Ok(principal),
-        Err(AppError::Unauthenticated(message)) => {
-            let mut response =
-                error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &message);
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static("Bearer"),
-            );
-            Err(response)
-        }
-        Err(other) => {
-            let error = async_graphql::Error::from(other);
-            tracing::error!(error.message = %error.message, "could not check an API token");
-            Err(error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "INTERNAL",
-                "could not check the API token; try again",
-            ))
-        }
+        Err(e) => Err(e.into_response()),
     }
 }
 
@@ -230,7 +243,7 @@ const BEARER_FORM: &str = "the Authorization header must be `Bearer <API token>`
 
 /// The holder of a `Bearer <token>` credential (an API token, or a JWT when the server
 /// accepts them): `UNAUTHENTICATED` when it is malformed, unknown, revoked or expired.
-pub async fn authenticate_bearer(state: &AppState, value: &str) -> Result<Principal, AppError> {
+pub async fn authenticate_bearer(state: &HttpState, value: &str) -> Result<Principal, AppError> {
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))
@@ -239,7 +252,7 @@ pub async fn authenticate_bearer(state: &AppState, value: &str) -> Result<Princi
         .ok_or_else(|| AppError::Unauthenticated(BEARER_FORM.to_owned()))?;
     let actor = match &state.jwt {
         Some(jwt) if !token.starts_with(crate::service::tokens::PREFIX) => jwt.actor(token),
-        _ => crate::service::tokens::authenticate(&state.db, token).await,
+        _ => crate::service::tokens::authenticate(&state.app.db, token).await,
     }?;
     tracing::Span::current().record("actor", actor.id.as_str());
     Ok(Principal::actor(actor))

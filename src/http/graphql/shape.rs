@@ -165,6 +165,22 @@ pub fn is_heavy(doc: &ExecutableDocument) -> bool {
             .any(|f| selects(&f.node.selection_set))
 }
 
+/// Whether the operation the request runs (`operation_name`, or the only one) is a
+/// mutation.
+pub fn is_mutation(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let ty = match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) => ops
+            .values()
+            .next()
+            .filter(|_| ops.len() == 1)
+            .map(|op| op.node.ty),
+    };
+    ty == Some(OperationType::Mutation)
+}
+
 /// Fields written in a selection set, spreads not followed.
 fn written_fields(set: &Positioned<SelectionSet>) -> u64 {
     set.node

@@ -27,18 +27,17 @@ pub use guard::Guard;
 pub use revision::{Entry, Made};
 pub use upgrade::{check_websites, rebuild_search_records};
 
-use crate::db::Db;
 use crate::domain::{AssetContent, AssetStatus, Moderation};
 use crate::error::{AppError, AppResult};
 use crate::service::changes::{self, Change, public_view};
 use crate::service::{categories, now};
 use crate::spatial;
 
-/// Commits a transaction that wrote assets, then lets this replica's subscriptions hear
-/// of it before the caller answers.
-pub async fn commit(db: &Db, txn: DatabaseTransaction) -> AppResult<()> {
+/// Commits a transaction that wrote assets. The surface that asked for the write lets
+/// this replica's search state and subscriptions catch up before it answers
+/// (`AppState::written`); other replicas and processes hear of it from the log.
+pub async fn commit(txn: DatabaseTransaction) -> AppResult<()> {
     txn.commit().await?;
-    db.changes.committed(db).await;
     Ok(())
 }
 

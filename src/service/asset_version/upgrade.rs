@@ -130,7 +130,7 @@ pub async fn check_websites(db: &Db) -> AppResult<u64> {
     let fixed = check_asset_websites(&txn).await?;
     check_organization_websites(&txn).await?;
     OneOff::Websites.done(&txn).await?;
-    commit(db, txn).await?;
+    commit(txn).await?;
     if fixed > 0 {
         tracing::info!(
             assets.fixed = fixed,

@@ -2,7 +2,8 @@
 //! fans them out to the subscriptions here, each entry once, in order.
 //!
 //! Each new entry also reaches this replica's search state (SQLite's in-memory index),
-//! subscribers or not.
+//! subscribers or not: the hub is given that follower when it starts (`App::build` hands
+//! it the search engine's), so it needs to know nothing of searching.
 //!
 //! The log is the source of truth; a signal only says "look now". This server's own
 //! commits poke the follower at once; commits by other replicas or processes reach it
@@ -59,12 +60,21 @@ impl Event {
 /// One subscription's reading side.
 pub type Receiver = super::fanout::Receiver<Event>;
 
+/// What else must hear of the assets each round of new entries names, before the
+/// subscriptions do (this replica's search state).
+pub type Follower = Arc<
+    dyn Fn(Vec<Uuid>) -> std::pin::Pin<Box<dyn Future<Output = AppResult<()>> + Send>>
+        + Send
+        + Sync,
+>;
+
 /// The follower's state and the subscribers' queue.
 pub struct Hub {
     position: Mutex<Position>,
     events: Arc<Fanout<Event>>,
     poke: Notify,
     started: AtomicBool,
+    follower: std::sync::OnceLock<Follower>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -94,6 +104,7 @@ impl Hub {
             events: Fanout::new(buffer, bytes),
             poke: Notify::new(),
             started: AtomicBool::new(false),
+            follower: std::sync::OnceLock::new(),
         }
     }
 
@@ -134,7 +145,9 @@ impl Hub {
                 return Ok(());
             };
             let ids: Vec<Uuid> = batch.iter().map(|e| e.asset_id).collect();
-            crate::spatial::follow(db, &ids).await?;
+            if let Some(follower) = self.follower.get() {
+                follower(ids.clone()).await?;
+            }
             if self.events.subscriptions() > 0 {
                 let now = current(&db.read, &ids).await?;
                 let revoked = Arc::new(revoked_tokens(db).await?);
@@ -157,8 +170,16 @@ impl Hub {
     }
 
     /// Starts following the log after `position` (read before this replica's search
-    /// state was loaded, so nothing committed since is missed), in `tasks`.
-    pub async fn start(self: &Arc<Self>, db: &Db, tasks: &Tasks, position: i64) -> AppResult<()> {
+    /// state was loaded, so nothing committed since is missed), in `tasks`, telling
+    /// `follower` of each round's assets first.
+    pub async fn start(
+        self: &Arc<Self>,
+        db: &Db,
+        tasks: &Tasks,
+        position: i64,
+        follower: Follower,
+    ) -> AppResult<()> {
+        let _ = self.follower.set(follower);
         *self.position.lock().await = Position(position);
         self.started.store(true, Ordering::Release);
         let watch = commits::watch(db, tasks, super::CHANNEL);

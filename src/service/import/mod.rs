@@ -131,7 +131,7 @@ pub async fn import_stream(
             ..report
         });
     }
-    asset_version::commit(db, txn).await?;
+    asset_version::commit(txn).await?;
     if report.imported > 1_000 {
         db.refresh_statistics().await;
     }

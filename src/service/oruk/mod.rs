@@ -28,7 +28,7 @@ use crate::domain::search::search_words;
 use crate::domain::{AssetFilter, AssetKind, AssetStatus, LonLat, Moderation, Radius};
 use crate::error::AppResult;
 use crate::service::{categories, organizations};
-use crate::spatial::{self, Search, Shape};
+use crate::spatial::{Engine, Search, Shape};
 
 /// The most results a search from a postcode ranks (nearest first).
 pub const MAX_NEAR: u64 = 10_000;
@@ -239,9 +239,9 @@ fn offset(q: &Query) -> u64 {
 /// A page of published services, in name order (or nearest first from a postcode): how
 /// many there are in all and the page's ids, in order. Their rows are read with
 /// [`chunks`] and [`parts_of`], a bounded number of bytes at a time.
-pub async fn services(db: &Db, q: &Query) -> AppResult<(u64, Vec<Uuid>)> {
+pub async fn services(db: &Db, engine: &Engine, q: &Query) -> AppResult<(u64, Vec<Uuid>)> {
     match q.near {
-        Some((center, radius)) => near(db, q, center, radius).await,
+        Some((center, radius)) => near(db, engine, q, center, radius).await,
         None => listed(db, q).await,
     }
 }
@@ -297,7 +297,13 @@ async fn listed(db: &Db, q: &Query) -> AppResult<(u64, Vec<Uuid>)> {
     Ok((fitting.len() as u64, page_of(q, &fitting)))
 }
 
-async fn near(db: &Db, q: &Query, center: LonLat, radius: Radius) -> AppResult<(u64, Vec<Uuid>)> {
+async fn near(
+    db: &Db,
+    engine: &Engine,
+    q: &Query,
+    center: LonLat,
+    radius: Radius,
+) -> AppResult<(u64, Vec<Uuid>)> {
     // the spatial search ranks by distance with what its filter can check; the rest is
     // checked on the ranked candidates (their ids and hours only)
     let mut filter = AssetFilter {
@@ -317,17 +323,18 @@ async fn near(db: &Db, q: &Query, center: LonLat, radius: Radius) -> AppResult<(
             category_ids = categories::expand(&db.read, &filter.categories).await?;
         }
     }
-    let hits = spatial::search(
-        db,
-        Search {
-            shape: Shape::Near { center, radius },
-            filter: &filter,
-            category_ids: &category_ids,
-            after: None,
-            limit: MAX_NEAR,
-        },
-    )
-    .await?;
+    let hits = engine
+        .search(
+            db,
+            Search {
+                shape: Shape::Near { center, radius },
+                filter: &filter,
+                category_ids: &category_ids,
+                after: None,
+                limit: MAX_NEAR,
+            },
+        )
+        .await?;
     let ids: Vec<Uuid> = hits.iter().map(|h| h.id).collect();
     let Some(select) = narrowed(db, q, public()).await? else {
         return Ok((0, Vec::new()));

@@ -25,6 +25,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rstar::{AABB, RTree, RTreeObject};
 use uuid::Uuid;
 
+use crate::tasks::Tasks;
+
 use self::record::Record;
 pub use self::slot::Slot;
 use self::slot::{EPOCH_2020, FREE, FREE_KNOWN, HAS_HOURS, IN_BASE, IS_POINT, NO_AGE, pack};
@@ -394,25 +396,26 @@ fn piece_bounds(record: &Record) -> Vec<Box4> {
     }
 }
 
-/// The SQLite engine's state: the index and the decoded-geometry cache.
+/// The SQLite engine's state: the index and the decoded-geometry cache, and the app's
+/// tasks, where its rebuilds run.
 #[derive(Debug)]
 pub struct SqliteEngine {
     pub index: RwLock<MemoryIndex>,
     pub cache: GeometryCache,
     rebuilding: AtomicBool,
+    tasks: Tasks,
 }
 
-impl Default for SqliteEngine {
-    fn default() -> Self {
+impl SqliteEngine {
+    pub fn new(tasks: Tasks) -> Self {
         Self {
             index: RwLock::new(MemoryIndex::default()),
             cache: GeometryCache::new(GeometryCache::MAX_VERTICES),
             rebuilding: AtomicBool::new(false),
+            tasks,
         }
     }
-}
 
-impl SqliteEngine {
     /// Folds the overlay into a new packed tree on a blocking thread, when it has grown.
     pub fn rebuild_if_needed(self: &std::sync::Arc<Self>) {
         let wants = self.index.read().is_ok_and(|i| i.wants_rebuild());
@@ -420,7 +423,7 @@ impl SqliteEngine {
             return;
         }
         let engine = self.clone();
-        tokio::task::spawn_blocking(move || {
+        self.tasks.spawn_blocking("search index rebuild", move || {
             let taken = engine.index.read().ok().map(|i| (i.pieces(), i.generation));
             if let Some((pieces, generation)) = taken {
                 let tree = PackedTree::build(pieces);
