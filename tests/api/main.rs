@@ -17,6 +17,7 @@ mod assets;
 mod changes;
 mod cli;
 mod cross_backend;
+mod errors;
 mod helpers;
 mod hostile;
 mod limits;
