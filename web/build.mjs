@@ -3,9 +3,42 @@
 // runs it too and fails if dist/ changes. Output depends only on the sources and the
 // versions pinned in package-lock.json (no timestamps, no absolute paths).
 import { build } from 'esbuild';
+import { buildSchema, parse, validate } from 'graphql';
 import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { readFileSync, writeFileSync } from 'node:fs';
+
+// Every GraphQL document the pages send (src/documents.ts) against the schema the
+// server serves (../schema.graphql): a field the schema lacks fails here, not in a
+// person's browser. The `*_FIELDS` selections are checked inside the documents that
+// use them.
+{
+  const bundled = await build({
+    entryPoints: ['src/documents.ts'], bundle: true, format: 'esm', write: false, platform: 'neutral',
+    absWorkingDir: new URL('.', import.meta.url).pathname, logLevel: 'warning',
+  });
+  const source = Buffer.from(bundled.outputFiles[0].text).toString('base64');
+  const documents = await import(`data:text/javascript;base64,${source}`);
+  const schema = buildSchema(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+  let invalid = 0;
+  let checked = 0;
+  for (const [name, text] of Object.entries(documents)) {
+    if (name.endsWith('_FIELDS')) continue;
+    let errors;
+    try {
+      errors = validate(schema, parse(text));
+    } catch (e) {
+      errors = [e];
+    }
+    checked += 1;
+    for (const e of errors) {
+      invalid += 1;
+      console.error(`web/build: the document ${name} in src/documents.ts: ${e.message}`);
+    }
+  }
+  if (invalid) process.exit(1);
+  console.log(`web/build: ${checked} GraphQL documents valid against schema.graphql`);
+}
 
 const dist = new URL('./dist/', import.meta.url).pathname;
 rmSync(dist, { recursive: true, force: true });
@@ -24,14 +57,14 @@ const common = {
 await build({
   ...common,
   // the map (MapLibre is an ES module; its worker is loaded beside it, same origin)
-  entryPoints: { app: 'src/app.js', shortlist: 'src/shortlist.js' },
+  entryPoints: { app: 'src/app.ts', shortlist: 'src/shortlist.ts' },
   format: 'esm',
   outdir: dist,
   loader: { '.css': 'css' },
 });
 await build({
   ...common,
-  entryPoints: { graphiql: 'src/graphiql.jsx' },
+  entryPoints: { graphiql: 'src/graphiql.tsx' },
   loader: { '.css': 'css' },
   format: 'iife',
   outdir: dist,

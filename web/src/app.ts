@@ -2,24 +2,37 @@
 import * as maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import './app.css';
-import { ApiError, CARD_FIELDS, gql, setToken, token } from './api.js';
-import { card } from './card.js';
-import { append, clear, el } from './dom.js';
-import { bounds, markAt } from './geometry.js';
-import { ACCESSIBILITY, KINDS, distance } from './labels.js';
-import { Editor } from './editor.js';
-import { onChanges } from './live.js';
-import { assetLayers, baseStyle } from './style.js';
+import { gql, said, setToken, token } from './api.ts';
+import { card } from './card.ts';
+import { CARD, CATEGORIES, CREATE_SHORTLIST, MY_LISTINGS, SEARCH, VIEWER } from './documents.ts';
+import { append, byId, clear, el, input } from './dom.ts';
+import { Editor } from './editor.ts';
+import { bounds, markAt } from './geometry.ts';
+import { ACCESSIBILITY, distance, KINDS } from './labels.ts';
+import { onChanges } from './live.ts';
+import { assetLayers, baseStyle } from './style.ts';
+import type { Feature } from 'geojson';
+import type { Asset, Category, Organization, Position, SearchEdge, Viewer } from './types.ts';
 
-const $ = (id) => document.getElementById(id);
-const state = { viewer: null, point: null, results: [], picked: new Map(), editor: null };
+interface State {
+  viewer: Viewer | null;
+  point: Position | null;
+  results: SearchEdge[];
+  picked: Map<string, string>;
+  editor: Editor | null;
+  radius?: number | null;
+}
+
+const state: State = { viewer: null, point: null, results: [], picked: new Map(), editor: null };
 
 // ---- the map ---------------------------------------------------------------------
 
 maplibregl.setWorkerUrl('/assets/maplibre-gl-worker.mjs');
 
-async function createMap() {
-  const config = await fetch('/config.json').then((r) => r.json()).catch(() => ({}));
+async function createMap(): Promise<maplibregl.Map> {
+  const config: { basemapStyle?: string } = await fetch('/config.json')
+    .then((r) => r.json())
+    .catch(() => ({}));
   const map = new maplibregl.Map({
     container: 'map',
     style: config.basemapStyle || baseStyle(),
@@ -44,22 +57,23 @@ async function createMap() {
 
 const map = await createMap();
 const ASSET_LAYERS = ['asset-areas', 'asset-lines', 'asset-points'];
-let searchMarker = null;
+let searchMarker: maplibregl.Marker | null = null;
 
 map.on('click', (e) => {
-  if (state.editor && state.editor.onMapClick(e.lngLat)) return;
+  if (state.editor?.onMapClick(e.lngLat)) return;
   const clusters = map.queryRenderedFeatures(e.point, { layers: ['asset-clusters'] });
   if (clusters.length) {
     map.easeTo({ center: e.lngLat, zoom: Math.min(map.getZoom() + 2, 16) });
     return;
   }
   const hit = map.queryRenderedFeatures(e.point, { layers: ['search-results', ...ASSET_LAYERS] })[0];
-  if (hit && hit.properties.id) {
-    openCard(hit.properties.id, state.results.find((edge) => edge.node.id === hit.properties.id) || null);
+  const hitId = hit?.properties?.id as string | undefined;
+  if (hitId) {
+    openCard(hitId, state.results.find((edge) => edge.node.id === hitId) || null);
     return;
   }
   // anywhere else: search around the point clicked
-  $('postcode').value = '';
+  input('postcode').value = '';
   setSearchPoint([e.lngLat.lng, e.lngLat.lat]);
   search();
 });
@@ -68,50 +82,53 @@ for (const layer of [...ASSET_LAYERS, 'asset-clusters']) {
   map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; });
 }
 
-function setSearchPoint(lonLat) {
+function setSearchPoint(lonLat: Position): void {
   state.point = lonLat;
-  if (!searchMarker) searchMarker = new maplibregl.Marker({ color: '#6a1b9a', title: 'Search point' });
+  if (!searchMarker) {
+    searchMarker = new maplibregl.Marker({ color: '#6a1b9a' });
+    searchMarker.getElement().setAttribute('title', 'Search point');
+  }
   searchMarker.setLngLat(lonLat).addTo(map);
 }
 
 /** Asks the tile source again: its ETags tell the browser what changed. */
-function refreshTiles() {
-  const source = map.getSource('assets');
-  if (source && source.setTiles) source.setTiles(source.tiles);
+function refreshTiles(): void {
+  const source = map.getSource<maplibregl.VectorTileSource>('assets');
+  if (source?.tiles) source.setTiles(source.tiles);
 }
 
 // ---- who is signed in ------------------------------------------------------------
 
-async function loadViewer() {
+async function loadViewer(): Promise<void> {
   state.viewer = null;
-  let refused = null;
+  let refused: string | null = null;
   if (token()) {
     try {
-      const data = await gql('{ viewer { name role organizations { id name trusted } } }');
+      const data = await gql<{ viewer: Viewer | null }>(VIEWER);
       state.viewer = data.viewer;
     } catch (e) {
       setToken(null);
-      refused = e instanceof ApiError ? e.sentence : 'Signing in failed.';
+      refused = said(e, 'Signing in failed.');
     }
   }
   const v = state.viewer;
-  if (v) $('who').textContent = `Signed in as ${v.name} (${v.role.toLowerCase().replace('_', ' ')})`;
-  else $('who').textContent = refused || 'Not signed in: anyone can search; sign in to make shortlists or edit listings.';
-  $('signin').hidden = Boolean(v);
-  $('signout').hidden = !v;
-  $('shortlist-box').hidden = !(v && ['LINK_WORKER', 'MODERATOR', 'ADMIN'].includes(v.role));
-  $('mine').hidden = !(v && v.organizations.length);
-  if (v && v.organizations.length) loadMine();
+  if (v) byId('who').textContent = `Signed in as ${v.name} (${v.role.toLowerCase().replace('_', ' ')})`;
+  else byId('who').textContent = refused || 'Not signed in: anyone can search; sign in to make shortlists or edit listings.';
+  byId('signin').hidden = Boolean(v);
+  byId('signout').hidden = !v;
+  byId('shortlist-box').hidden = !(v && ['LINK_WORKER', 'MODERATOR', 'ADMIN'].includes(v.role));
+  byId('mine').hidden = !v?.organizations.length;
+  if (v?.organizations.length) loadMine();
   renderResults();
 }
 
-$('signin-form').addEventListener('submit', (e) => {
+byId('signin-form').addEventListener('submit', (e) => {
   e.preventDefault();
-  setToken($('token').value.trim());
-  $('token').value = '';
+  setToken(input('token').value.trim());
+  input('token').value = '';
   loadViewer();
 });
-$('signout').addEventListener('click', () => {
+byId('signout').addEventListener('click', () => {
   setToken(null);
   state.picked.clear();
   loadViewer();
@@ -119,15 +136,16 @@ $('signout').addEventListener('click', () => {
 
 // ---- the search form -------------------------------------------------------------
 
-async function loadNeeds() {
-  const box = $('needs');
+async function loadNeeds(): Promise<void> {
+  const box = byId('needs');
   try {
-    const { categories } = await gql('{ categories { slug name parent { slug } } }');
-    $('needs-loading').remove();
+    const { categories } = await gql<{ categories: Category[] }>(CATEGORIES);
+    byId('needs-loading').remove();
     const grid = el('div', { class: 'check-grid' });
     const top = categories.filter((c) => !c.parent);
-    const children = (slug) => categories.filter((c) => c.parent && c.parent.slug === slug);
-    for (const c of [...top.flatMap((t) => [t, ...children(t.slug)]), ...categories.filter((c) => c.parent && !top.some((t) => t.slug === c.parent.slug))]) {
+    const children = (slug: string): Category[] => categories.filter((c) => c.parent?.slug === slug);
+    const orphans = categories.filter((c) => c.parent && !top.some((t) => t.slug === c.parent?.slug));
+    for (const c of [...top.flatMap((t) => [t, ...children(t.slug)]), ...orphans]) {
       const id = `need-${c.slug}`;
       grid.append(el('div', { class: c.parent ? 'check child' : 'check' },
         el('input', { type: 'checkbox', id, name: 'need', value: c.slug }),
@@ -135,11 +153,11 @@ async function loadNeeds() {
     }
     box.append(grid);
   } catch (e) {
-    $('needs-loading').textContent = e instanceof ApiError ? e.sentence : 'The list of needs could not be loaded.';
+    byId('needs-loading').textContent = said(e, 'The list of needs could not be loaded.');
   }
 }
 
-function accessChecks(container, prefix) {
+function accessChecks(container: HTMLElement, prefix: string): void {
   for (const [value, label] of Object.entries(ACCESSIBILITY)) {
     const id = `${prefix}-${value}`;
     container.append(el('div', { class: 'check' },
@@ -147,36 +165,32 @@ function accessChecks(container, prefix) {
   }
 }
 
-function checked(container) {
-  return [...container.querySelectorAll('input[type=checkbox]:checked')].map((i) => i.value);
+function checked(container: HTMLElement): string[] {
+  return [...container.querySelectorAll<HTMLInputElement>('input[type=checkbox]:checked')].map((i) => i.value);
 }
 
-const SEARCH = `query Search($near: LonLatInput!, $radius: Float!, $filter: AssetFilter, $first: Int) {
-  nearbyAssets(near: $near, radiusMeters: $radius, filter: $filter, first: $first) {
-    edges { distanceMeters reasons { kind detail } node { ${CARD_FIELDS} geometry } }
-  } }`;
-
-async function search() {
-  const status = $('search-status');
-  const postcode = $('postcode').value.trim();
-  if (!postcode && !state.point) {
+async function search(): Promise<void> {
+  const status = byId('search-status');
+  const postcode = input('postcode').value.trim();
+  const point = state.point;
+  if (!postcode && !point) {
     status.textContent = 'Enter a postcode, or click the map where the resident is.';
-    $('postcode').focus();
+    input('postcode').focus();
     return;
   }
-  const near = postcode ? { postcode } : { lon: state.point[0], lat: state.point[1] };
-  const filter = {};
-  const needs = checked($('needs'));
+  const near = postcode ? { postcode } : point ? { lon: point[0], lat: point[1] } : {};
+  const filter: Record<string, unknown> = {};
+  const needs = checked(byId('needs'));
   if (needs.length) filter.categories = needs;
-  const access = checked($('access-options'));
+  const access = checked(byId('access-options'));
   if (access.length) filter.accessibility = access;
-  if ($('free').checked) filter.free = true;
-  const openAt = $('open-at').value;
+  if (input('free').checked) filter.free = true;
+  const openAt = input('open-at').value;
   if (openAt) filter.openAt = new Date(openAt).toISOString();
-  const radius = Number($('radius').value);
+  const radius = Number(input('radius').value);
   status.textContent = 'Searching…';
   try {
-    const data = await gql(SEARCH, { near, radius, filter, first: 50 });
+    const data = await gql<{ nearbyAssets: { edges: SearchEdge[] } }>(SEARCH, { near, radius, filter, first: 50 });
     state.results = data.nearbyAssets.edges;
     const n = state.results.length;
     status.textContent = n === 0
@@ -192,21 +206,21 @@ async function search() {
     state.results = [];
     renderResults();
     drawSearched(null);
-    status.textContent = e instanceof ApiError ? e.sentence : 'The search failed.';
+    status.textContent = said(e, 'The search failed.');
   }
 }
 
-function fitResults() {
+function fitResults(): void {
   if (!state.results.length) return;
   const box = new maplibregl.LngLatBounds();
   if (state.point) box.extend(state.point);
-  for (const edge of state.results.slice(0, 10)) box.extend(bounds(edge.node.geometry));
+  for (const edge of state.results.slice(0, 10)) box.extend(bounds(edge.node.geometry) as maplibregl.LngLatBoundsLike);
   map.fitBounds(box, { padding: 60, maxZoom: 15 });
 }
 
 /** A circle of `meters` around `[lon, lat]`, as a ring of 72 points (spherical Earth). */
-function circle([lon, lat], meters) {
-  const ring = [];
+function circle([lon, lat]: Position, meters: number): Position[] {
+  const ring: Position[] = [];
   const d = meters / 6_371_008.8;
   const lat1 = (lat * Math.PI) / 180;
   const lon1 = (lon * Math.PI) / 180;
@@ -220,29 +234,33 @@ function circle([lon, lat], meters) {
 }
 
 /** Draws the search's reach (around a clicked point) and marks its results. */
-function drawSearched(radius, selected = null) {
-  const source = map.getSource('searched');
+function drawSearched(radius: number | null | undefined, selected: string | null = null): void {
+  const source = map.getSource<maplibregl.GeoJSONSource>('searched');
   if (!source) return;
-  const features = state.results.map((edge) => ({
+  const features: Feature[] = state.results.map((edge) => ({
     type: 'Feature',
     properties: { role: 'result', id: edge.node.id, selected: edge.node.id === selected },
     geometry: { type: 'Point', coordinates: markAt(edge.node.geometry) },
   }));
   if (state.point && radius) {
-    features.push({ type: 'Feature', properties: { role: 'radius' }, geometry: { type: 'LineString', coordinates: circle(state.point, radius) } });
+    features.push({
+      type: 'Feature',
+      properties: { role: 'radius' },
+      geometry: { type: 'LineString', coordinates: circle(state.point, radius) },
+    });
   }
   source.setData({ type: 'FeatureCollection', features });
 }
 
 /** Why a result matched, its distance aside (shown beside it). */
-function reasonsList(edge) {
+function reasonsList(edge: SearchEdge): HTMLElement {
   return el('ul', { class: 'reasons', 'aria-label': 'Why it matched' },
     edge.reasons.filter((r) => r.kind !== 'DISTANCE').map((r) => el('li', {}, r.detail)));
 }
 
-function renderResults() {
-  const list = clear($('results'));
-  const canPick = !$('shortlist-box').hidden;
+function renderResults(): void {
+  const list = clear(byId('results'));
+  const canPick = !byId('shortlist-box').hidden;
   for (const edge of state.results) {
     const a = edge.node;
     const pickId = `pick-${a.id}`;
@@ -251,7 +269,11 @@ function renderResults() {
         canPick ? el('input', {
           type: 'checkbox', id: pickId, checked: state.picked.has(a.id),
           'aria-label': `Add ${a.name} to the shortlist`,
-          onchange: (e) => { if (e.target.checked) state.picked.set(a.id, a.name); else state.picked.delete(a.id); renderPicked(); },
+          onchange: (e: Event) => {
+            if ((e.target as HTMLInputElement).checked) state.picked.set(a.id, a.name);
+            else state.picked.delete(a.id);
+            renderPicked();
+          },
         }) : null,
         el('button', { type: 'button', class: 'link result-name', onclick: () => openCard(a.id, edge) }, a.name)),
       el('p', { class: 'meta' }, `${KINDS[a.kind] || a.kind} · ${distance(edge.distanceMeters)}`),
@@ -260,15 +282,15 @@ function renderResults() {
   renderPicked();
 }
 
-function renderPicked() {
+function renderPicked(): void {
   const n = state.picked.size;
-  $('picked').textContent = n ? `${n} picked: ${[...state.picked.values()].join('; ')}` : 'Tick results to add them.';
-  $('make-shortlist').disabled = n === 0;
+  byId('picked').textContent = n ? `${n} picked: ${[...state.picked.values()].join('; ')}` : 'Tick results to add them.';
+  byId<HTMLButtonElement>('make-shortlist').disabled = n === 0;
 }
 
-$('search').addEventListener('submit', (e) => {
+byId('search').addEventListener('submit', (e) => {
   e.preventDefault();
-  if ($('postcode').value.trim() && searchMarker) {
+  if (input('postcode').value.trim() && searchMarker) {
     searchMarker.remove();
     state.point = null;
   }
@@ -277,13 +299,14 @@ $('search').addEventListener('submit', (e) => {
 
 // ---- shortlists ------------------------------------------------------------------
 
-$('make-shortlist').addEventListener('click', async () => {
-  const out = clear($('shortlist-made'));
+byId('make-shortlist').addEventListener('click', async () => {
+  const out = clear(byId('shortlist-made'));
   try {
-    const note = $('shortlist-note').value.trim() || null;
-    const { createShortlist } = await gql(
-      'mutation($ids: [ID!]!, $note: String) { createShortlist(assetIds: $ids, note: $note) { code expiresAt } }',
-      { ids: [...state.picked.keys()], note });
+    const note = input('shortlist-note').value.trim() || null;
+    const { createShortlist } = await gql<{ createShortlist: { code: string; expiresAt: string } }>(CREATE_SHORTLIST, {
+      ids: [...state.picked.keys()],
+      note,
+    });
     const link = `${location.origin}/s/${encodeURIComponent(createShortlist.code)}`;
     out.append(
       el('p', {}, 'Shortlist created. Give the resident this code: ', el('strong', { class: 'code' }, createShortlist.code)),
@@ -292,44 +315,49 @@ $('make-shortlist').addEventListener('click', async () => {
     state.picked.clear();
     renderResults();
   } catch (e) {
-    out.append(el('p', { class: 'error' }, e instanceof ApiError ? e.sentence : 'The shortlist could not be made.'));
+    out.append(el('p', { class: 'error' }, said(e, 'The shortlist could not be made.')));
   }
 });
 
 // ---- cards -------------------------------------------------------------------------
 
-let returnFocus = null;
+let returnFocus: HTMLElement | null = null;
 
 /** Shows one part of the panel: the search (with the editor's list), a card, the editor. */
-function show(section) {
-  for (const id of ['find', 'card-box', 'editor-box']) $(id).hidden = id !== section;
-  $('mine').hidden = section !== 'find' || !(state.viewer && state.viewer.organizations.length);
+function show(section: string): void {
+  for (const id of ['find', 'card-box', 'editor-box']) byId(id).hidden = id !== section;
+  byId('mine').hidden = section !== 'find' || !state.viewer?.organizations.length;
 }
 
-async function openCard(id, edge = null) {
-  returnFocus = document.activeElement;
-  let asset = edge && edge.node;
+function focused(): HTMLElement | null {
+  return document.activeElement instanceof HTMLElement ? document.activeElement : null;
+}
+
+async function openCard(id: string, edge: SearchEdge | null = null): Promise<void> {
+  returnFocus = focused();
+  let asset: Asset | null = edge?.node ?? null;
   try {
-    if (!asset) asset = (await gql(`query($id: ID!) { asset(id: $id) { ${CARD_FIELDS} } }`, { id })).asset;
+    if (!asset) asset = (await gql<{ asset: Asset | null }>(CARD, { id })).asset;
   } catch (e) {
-    $('search-status').textContent = e instanceof ApiError ? e.sentence : 'That listing could not be loaded.';
+    byId('search-status').textContent = said(e, 'That listing could not be loaded.');
     return;
   }
   if (!asset) return;
-  const box = clear($('card'));
+  const shown: Asset = asset;
+  const box = clear(byId('card'));
   const extra = edge ? el('div', {},
     el('p', { class: 'meta' }, `${distance(edge.distanceMeters)} away`),
     reasonsList(edge)) : null;
   box.append(card(asset, { heading: 2, extra }));
-  drawSearched(state.radius, asset.id);
-  if (mayEdit(asset)) {
-    box.append(el('button', { type: 'button', class: 'primary', onclick: () => openEditor(asset.id) }, 'Edit this listing'));
+  drawSearched(state.radius, shown.id);
+  if (mayEdit(shown)) {
+    box.append(el('button', { type: 'button', class: 'primary', onclick: () => openEditor(shown.id) }, 'Edit this listing'));
   }
   show('card-box');
-  $(`card-${asset.id}`).focus();
+  byId(`card-${shown.id}`).focus();
 }
 
-$('card-back').addEventListener('click', () => {
+byId('card-back').addEventListener('click', () => {
   show('find');
   drawSearched(state.radius);
   if (returnFocus && document.contains(returnFocus)) returnFocus.focus();
@@ -337,18 +365,22 @@ $('card-back').addEventListener('click', () => {
 
 // ---- a community group's listings ----------------------------------------------------
 
-function mayEdit(asset) {
+function mayEdit(asset: Asset): boolean {
   const v = state.viewer;
   if (!v) return false;
   if (v.role === 'MODERATOR' || v.role === 'ADMIN') return true;
-  return v.role === 'EDITOR' && asset.organization && v.organizations.some((o) => o.id === asset.organization.id);
+  const org = asset.organization;
+  return v.role === 'EDITOR' && Boolean(org) && v.organizations.some((o) => o.id === org?.id);
 }
 
-async function loadMine() {
-  const box = clear($('mine-list'));
+interface MyOrganization extends Organization {
+  assets: { edges: { node: Asset }[] };
+}
+
+async function loadMine(): Promise<void> {
+  const box = clear(byId('mine-list'));
   try {
-    const { viewer } = await gql(`{ viewer { organizations { id name trusted
-      assets(first: 100) { edges { node { id name kind status } } } } } }`);
+    const { viewer } = await gql<{ viewer: { organizations: MyOrganization[] } }>(MY_LISTINGS);
     for (const org of viewer.organizations) {
       append(box, el('h3', {}, org.name),
         org.trusted ? null : el('p', { class: 'hint' }, 'Changes to these listings are checked by a moderator before they appear on the map.'));
@@ -358,19 +390,26 @@ async function loadMine() {
       box.append(items.length ? el('ul', { class: 'mine' }, items) : el('p', {}, 'No listings yet.'));
     }
   } catch (e) {
-    box.append(el('p', { class: 'error' }, e instanceof ApiError ? e.sentence : 'Your listings could not be loaded.'));
+    box.append(el('p', { class: 'error' }, said(e, 'Your listings could not be loaded.')));
   }
 }
 
-async function openEditor(id) {
-  returnFocus = document.activeElement;
+async function openEditor(id: string): Promise<void> {
+  returnFocus = focused();
   if (state.editor) state.editor.close();
-  state.editor = new Editor({ map, onSaved: () => { refreshTiles(); if (!$('mine').hidden) loadMine(); } });
+  const editor = new Editor({
+    map,
+    onSaved: () => {
+      refreshTiles();
+      if (!byId('mine').hidden) loadMine();
+    },
+  });
+  state.editor = editor;
   show('editor-box');
-  await state.editor.open(id);
+  await editor.open(id);
 }
 
-$('editor-back').addEventListener('click', () => {
+byId('editor-back').addEventListener('click', () => {
   if (state.editor) state.editor.close();
   state.editor = null;
   show('find');
@@ -379,9 +418,14 @@ $('editor-back').addEventListener('click', () => {
 
 // ---- start ---------------------------------------------------------------------------
 
-accessChecks($('access-options'), 'access');
-accessChecks($('ed-access'), 'ed-access');
+accessChecks(byId('access-options'), 'access');
+accessChecks(byId('ed-access'), 'ed-access');
 loadNeeds();
 loadViewer();
 onChanges(refreshTiles);
-window.assetmap = { map, refreshTiles };
+
+// The browser tests reach the map through a receiver they install before the page
+// loads (playwright's addInitScript); without one, nothing is exposed.
+const testHook = (globalThis as { __assetmapTest?: (hooks: { map: maplibregl.Map; refreshTiles: () => void }) => void })
+  .__assetmapTest;
+if (typeof testHook === 'function') testHook({ map, refreshTiles });

@@ -3,10 +3,10 @@
 // limit is lower than GraphiQL's introspection query needs.
 import { createRoot } from 'react-dom/client';
 import { GraphiQL } from 'graphiql';
-import { buildSchema } from 'graphql';
+import { type GraphQLSchema, buildSchema } from 'graphql';
 import './graphiql.css';
 
-async function fetcher(params, options = {}) {
+async function fetcher(params: unknown, options: { headers?: Record<string, string> } = {}): Promise<unknown> {
   const headers = { 'content-type': 'application/json', ...(options.headers || {}) };
   const response = await fetch('/graphql', { method: 'POST', headers, body: JSON.stringify(params) });
   return response.json();
@@ -34,7 +34,7 @@ const EDITORS = [
   ['.graphiql-response', 'Response'],
 ];
 
-function label() {
+function label(): void {
   for (const area of document.querySelectorAll('.CodeMirror textarea:not([aria-label])')) {
     const named = EDITORS.find(([selector]) => area.closest(selector));
     area.setAttribute('aria-label', named ? named[1] : 'Editor');
@@ -47,15 +47,17 @@ function label() {
 
 new MutationObserver(label).observe(document.body, { childList: true, subtree: true });
 
-async function start() {
-  let schema = null;
+async function start(): Promise<void> {
+  let schema: GraphQLSchema | null = null;
   try {
     const response = await fetch('/schema.graphql');
     if (response.ok) schema = buildSchema(await response.text());
   } catch {
     // no schema: GraphiQL still runs queries, without completion
   }
-  createRoot(document.getElementById('graphiql')).render(
+  const root = document.getElementById('graphiql');
+  if (!root) return;
+  createRoot(root).render(
     <GraphiQL fetcher={fetcher} schema={schema} defaultQuery={DEFAULT_QUERY}
       defaultEditorToolsVisibility="headers" isHeadersEditorEnabled />,
   );

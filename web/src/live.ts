@@ -2,23 +2,23 @@
 // change tells the map to ask for its tiles again (their ETags say which changed).
 // Reconnects with a growing pause when the connection drops.
 
-const QUERY = 'subscription { assetChanged { position } }';
+import { CHANGES } from './documents.ts';
 
-export function onChanges(handler) {
+export function onChanges(handler: () => void): void {
   let pause = 1000;
-  let timer = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let connectedBefore = false;
-  const changed = () => {
+  const changed = (): void => {
     // a bulk import sends thousands: draw once they settle
     clearTimeout(timer);
     timer = setTimeout(handler, 300);
   };
-  function connect() {
+  function connect(): void {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${scheme}://${location.host}/graphql/ws`, 'graphql-transport-ws');
+    const ws = new WebSocket(`${scheme}://${location.host}/graphql`, 'graphql-transport-ws');
     ws.addEventListener('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: {} })));
-    ws.addEventListener('message', (event) => {
-      let message;
+    ws.addEventListener('message', (event: MessageEvent<string>) => {
+      let message: { type?: string };
       try {
         message = JSON.parse(event.data);
       } catch {
@@ -26,7 +26,7 @@ export function onChanges(handler) {
       }
       if (message.type === 'connection_ack') {
         pause = 1000;
-        ws.send(JSON.stringify({ id: 'changes', type: 'subscribe', payload: { query: QUERY } }));
+        ws.send(JSON.stringify({ id: 'changes', type: 'subscribe', payload: { query: CHANGES } }));
         // whatever changed while we were away
         if (connectedBefore) changed();
         connectedBefore = true;

@@ -1,8 +1,14 @@
 // The map's style: a light base of Greater Manchester's boroughs and wards (from
 // data/gm, served by the binary) under the assets' vector tiles. No glyphs or sprites:
 // nothing is fetched from anywhere but this server.
+import type {
+  DataDrivenPropertyValueSpecification,
+  LayerSpecification,
+  SourceSpecification,
+  StyleSpecification,
+} from 'maplibre-gl';
 
-const KIND_COLOURS = [
+const KIND_COLOURS: DataDrivenPropertyValueSpecification<string> = [
   'match', ['get', 'kind'],
   'PARK', '#2e7d32', 'GREEN_SPACE', '#558b2f', 'CYCLE_PATH', '#00838f', 'WALKING_ROUTE', '#6d4c41',
   'COMMUNITY_GROUP', '#c62828', 'CHARITY', '#ad1457', 'ACTIVITY', '#ef6c00', 'VENUE', '#1565c0',
@@ -10,7 +16,7 @@ const KIND_COLOURS = [
   '#424242',
 ];
 
-export function assetLayers() {
+export function assetLayers(): { sources: Record<string, SourceSpecification>; layers: LayerSpecification[] } {
   return {
     sources: {
       assets: {
@@ -91,7 +97,7 @@ export function assetLayers() {
 }
 
 /** The whole style when the council has no basemap of its own. */
-export function baseStyle() {
+export function baseStyle(): StyleSpecification {
   const assets = assetLayers();
   return {
     version: 8,
