@@ -39,6 +39,26 @@ pub struct AppConfig {
     pub http: HttpConfig,
 }
 
+impl AppConfig {
+    /// The server's defaults (`config::defaults`, the command line's too) for this
+    /// database, listening on a free port of 127.0.0.1.
+    pub fn new(database_url: DatabaseUrl) -> Self {
+        use crate::config::defaults;
+        Self {
+            database_url,
+            db_max_connections: defaults::DB_MAX_CONNECTIONS,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            demo_data: false,
+            introspection: true,
+            shortlist_days: defaults::SHORTLIST_DAYS,
+            change_retention_days: defaults::CHANGE_RETENTION_DAYS,
+            subscriber_buffer: defaults::SUBSCRIBER_BUFFER,
+            subscriber_buffer_bytes: defaults::SUBSCRIBER_BUFFER_MB * 1024 * 1024,
+            http: HttpConfig::default(),
+        }
+    }
+}
+
 pub struct App {
     listener: TcpListener,
     router: axum::Router,

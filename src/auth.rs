@@ -16,34 +16,8 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    LinkWorker,
-    Editor,
-    Moderator,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::LinkWorker => "link_worker",
-            Self::Editor => "editor",
-            Self::Moderator => "moderator",
-            Self::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "link_worker" => Some(Self::LinkWorker),
-            "editor" => Some(Self::Editor),
-            "moderator" => Some(Self::Moderator),
-            "admin" => Some(Self::Admin),
-            _ => None,
-        }
-    }
-}
+/// What a caller may do (stored with each API token; named in a JWT's `role` claim).
+pub use entity::api_token::Role;
 
 /// An authenticated caller.
 #[derive(Clone, Debug)]

@@ -5,6 +5,37 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
+/// Every server default, written once: the command line's defaults and the `Default`s
+/// of the configs below the CLI (`HttpConfig`, `LiveConfig`, `AppConfig::new`) are these.
+pub mod defaults {
+    pub const DB_MAX_CONNECTIONS: u32 = 16;
+    pub const RATE_LIMIT_PER_SECOND: u32 = 50;
+    pub const RATE_LIMIT_BURST: u32 = 200;
+    pub const REQUEST_TIMEOUT_SECS: u64 = 30;
+    pub const HEADER_READ_TIMEOUT_SECS: u64 = 10;
+    pub const WRITE_TIMEOUT_SECS: u64 = 30;
+    pub const SHORTLIST_DAYS: u32 = 90;
+    pub const CHANGE_RETENTION_DAYS: u32 = 7;
+    pub const MAX_LIVE_CONNECTIONS: usize = 2_000;
+    pub const MAX_SUBSCRIPTIONS_PER_CONNECTION: usize = 20;
+    pub const LIVE_INIT_TIMEOUT_SECS: u64 = 10;
+    pub const LIVE_IDLE_TIMEOUT_SECS: u64 = 300;
+    pub const LIVE_SEND_TIMEOUT_SECS: u64 = 5;
+    pub const SUBSCRIBER_BUFFER: usize = 1_024;
+    pub const SUBSCRIBER_BUFFER_MB: usize = 16;
+    pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+    pub const TILE_CACHE_MB: u64 = 64;
+    pub const MAX_HEAVY_REQUESTS: usize = 4;
+    pub const DATA_LICENSE: &str =
+        "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/";
+}
+
+/// A count parsed from the command line: a whole number from `min` to `max`, refused
+/// at start with the flag's name otherwise.
+fn count(min: u64, max: u64) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(min..=max)
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "assetmap",
@@ -45,7 +76,8 @@ pub struct DbArgs {
     #[arg(
         long,
         env = "ASSETMAP_DB_MAX_CONNECTIONS",
-        default_value_t = 16,
+        default_value_t = defaults::DB_MAX_CONNECTIONS,
+        value_parser = clap::value_parser!(u32).range(1..=10_000),
         global = true
     )]
     pub db_max_connections: u32,
@@ -141,20 +173,23 @@ pub struct ServeArgs {
     #[arg(long, env = "ASSETMAP_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
     /// Sustained GraphQL requests per second per client IP; 0 turns limiting off.
-    #[arg(long, env = "ASSETMAP_RATE_LIMIT_PER_SECOND", default_value_t = 50)]
+    #[arg(long, env = "ASSETMAP_RATE_LIMIT_PER_SECOND", default_value_t = defaults::RATE_LIMIT_PER_SECOND)]
     pub rate_limit_per_second: u32,
     /// Requests a client may send at once before the sustained rate applies.
-    #[arg(long, env = "ASSETMAP_RATE_LIMIT_BURST", default_value_t = 200)]
+    #[arg(long, env = "ASSETMAP_RATE_LIMIT_BURST", default_value_t = defaults::RATE_LIMIT_BURST,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub rate_limit_burst: u32,
     /// Seconds one request may take.
-    #[arg(long, env = "ASSETMAP_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    #[arg(long, env = "ASSETMAP_REQUEST_TIMEOUT_SECS", default_value_t = defaults::REQUEST_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout_secs: u64,
     /// Seconds a client may take to send its request headers.
-    #[arg(long, env = "ASSETMAP_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    #[arg(long, env = "ASSETMAP_HEADER_READ_TIMEOUT_SECS", default_value_t = defaults::HEADER_READ_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub header_read_timeout_secs: u64,
     /// Seconds a response may wait for the client's socket to take any of it (a client
     /// that stops reading is cut off after this, and what was held for it freed).
-    #[arg(long, env = "ASSETMAP_WRITE_TIMEOUT_SECS", default_value_t = 30,
+    #[arg(long, env = "ASSETMAP_WRITE_TIMEOUT_SECS", default_value_t = defaults::WRITE_TIMEOUT_SECS,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub write_timeout_secs: u64,
     /// Also accept JWTs from the council's identity provider, checked with this key: a PEM
@@ -171,12 +206,12 @@ pub struct ServeArgs {
     #[arg(long, env = "ASSETMAP_JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
     /// Days a shortlist stays open after it is made (1 to 3650).
-    #[arg(long, env = "ASSETMAP_SHORTLIST_DAYS", default_value_t = 90,
+    #[arg(long, env = "ASSETMAP_SHORTLIST_DAYS", default_value_t = defaults::SHORTLIST_DAYS,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub shortlist_days: u32,
     /// Days the change log keeps deletions (and changes a later one superseded) for sync
     /// clients and the RPDE feed; a client that stays away longer resyncs.
-    #[arg(long, env = "ASSETMAP_CHANGE_RETENTION_DAYS", default_value_t = 7,
+    #[arg(long, env = "ASSETMAP_CHANGE_RETENTION_DAYS", default_value_t = defaults::CHANGE_RETENTION_DAYS,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub change_retention_days: u32,
     /// The address clients reach this service at (e.g. https://assets.example.gov.uk),
@@ -187,38 +222,42 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "ASSETMAP_DATA_LICENSE",
-        default_value = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+        default_value = defaults::DATA_LICENSE
     )]
     pub data_license: String,
     /// Live (WebSocket) connections one replica holds at once.
-    #[arg(long, env = "ASSETMAP_MAX_LIVE_CONNECTIONS", default_value_t = 2_000)]
+    #[arg(long, env = "ASSETMAP_MAX_LIVE_CONNECTIONS", default_value_t = defaults::MAX_LIVE_CONNECTIONS,
+          value_parser = count(1, 1_000_000))]
     pub max_live_connections: usize,
     /// Subscriptions one live connection holds at once.
     #[arg(
         long,
         env = "ASSETMAP_MAX_SUBSCRIPTIONS_PER_CONNECTION",
-        default_value_t = 20
+        default_value_t = defaults::MAX_SUBSCRIPTIONS_PER_CONNECTION,
+        value_parser = count(1, 10_000)
     )]
     pub max_subscriptions_per_connection: usize,
     /// Seconds a live connection may stay open with no subscription and no message.
-    #[arg(long, env = "ASSETMAP_LIVE_IDLE_TIMEOUT_SECS", default_value_t = 300)]
+    #[arg(long, env = "ASSETMAP_LIVE_IDLE_TIMEOUT_SECS", default_value_t = defaults::LIVE_IDLE_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub live_idle_timeout_secs: u64,
     /// Changes a subscription may fall behind before it is closed (its buffer).
-    #[arg(long, env = "ASSETMAP_SUBSCRIBER_BUFFER", default_value_t = 1024,
-          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub subscriber_buffer: u32,
+    #[arg(long, env = "ASSETMAP_SUBSCRIBER_BUFFER", default_value_t = defaults::SUBSCRIBER_BUFFER,
+          value_parser = count(1, 1_000_000))]
+    pub subscriber_buffer: usize,
     /// Megabytes of changes that may wait for the slowest subscription on this replica;
     /// past it the oldest go, and a subscription that had not read them is closed.
-    #[arg(long, env = "ASSETMAP_SUBSCRIBER_BUFFER_MB", default_value_t = 16,
-          value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub subscriber_buffer_mb: u32,
+    #[arg(long, env = "ASSETMAP_SUBSCRIBER_BUFFER_MB", default_value_t = defaults::SUBSCRIBER_BUFFER_MB,
+          value_parser = count(1, 4096))]
+    pub subscriber_buffer_mb: usize,
     /// Seconds one message may wait for a live client's socket to take it; a client that
     /// stops reading is closed (4429) after this.
-    #[arg(long, env = "ASSETMAP_LIVE_SEND_TIMEOUT_SECS", default_value_t = 5,
+    #[arg(long, env = "ASSETMAP_LIVE_SEND_TIMEOUT_SECS", default_value_t = defaults::LIVE_SEND_TIMEOUT_SECS,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub live_send_timeout_secs: u64,
     /// The largest request body accepted, in bytes.
-    #[arg(long, env = "ASSETMAP_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    #[arg(long, env = "ASSETMAP_MAX_BODY_BYTES", default_value_t = defaults::MAX_BODY_BYTES,
+          value_parser = count(1024, 64 * 1024 * 1024))]
     pub max_body_bytes: usize,
     /// A MapLibre style (JSON) for the web map's basemap, e.g. the council's own; without
     /// one the map draws Greater Manchester's boroughs and wards, and loads nothing from
@@ -227,14 +266,15 @@ pub struct ServeArgs {
     pub basemap_style: Option<url::Url>,
     /// Megabytes of rendered vector tiles kept in memory (one rendering per tile between
     /// two edits of the map); 0 turns the cache off.
-    #[arg(long, env = "ASSETMAP_TILE_CACHE_MB", default_value_t = 64)]
+    #[arg(long, env = "ASSETMAP_TILE_CACHE_MB", default_value_t = defaults::TILE_CACHE_MB,
+          value_parser = clap::value_parser!(u64).range(0..=65_536))]
     pub tile_cache_mb: u64,
     /// Requests that build a large response (with geometry, feed pages, Open Referral
     /// lists, tiles drawn afresh) served at once; more wait their turn. Each such
     /// response is bounded in bytes, so this bounds the memory they take together.
-    #[arg(long, env = "ASSETMAP_MAX_HEAVY_REQUESTS", default_value_t = 4,
-          value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub max_heavy_requests: u32,
+    #[arg(long, env = "ASSETMAP_MAX_HEAVY_REQUESTS", default_value_t = defaults::MAX_HEAVY_REQUESTS,
+          value_parser = count(1, 1024))]
+    pub max_heavy_requests: usize,
 }
 
 #[derive(Debug, Clone, Args)]

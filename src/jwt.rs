@@ -92,7 +92,7 @@ impl JwtVerifier {
                 })
             })?;
         let claims = data.claims;
-        let role = Role::parse(&claims.role)
+        let role = Role::from_stored(&claims.role)
             .ok_or_else(|| invalid("role is not link_worker, editor, moderator or admin"))?;
         if role == Role::Editor && claims.orgs.is_empty() {
             return Err(invalid("an editor's token names its organizations in orgs"));

@@ -1,9 +1,10 @@
 //! sea-orm entities: the tables as stored, nothing more.
 //!
 //! The GraphQL types live in the server crate (`src/graphql`); the API is not the table.
-//! Geometry is stored as normalised RFC 7946 GeoJSON text with its bounding box; the
-//! spatial indexes built from it (an SQLite R*Tree, a PostGIS column) are maintained by the
-//! database itself (see the migration) and are not part of these models.
+//! Geometry is stored as normalised RFC 7946 GeoJSON text with its bounding box. What
+//! searches read beside it (SQLite's search records, written by the server's write path;
+//! PostGIS's geometry column, derived by the database) is not part of these models (see
+//! the migrations and `spatial`).
 
 /// A closed set of states stored as text: one list of its stored names, read and written
 /// by sea-orm (`DeriveActiveEnum`) and by serde (revision snapshots), with `as_str` for the

@@ -1,10 +1,13 @@
 //! Database migrations for both backends.
 //!
-//! Tables are the same on SQLite and PostgreSQL; only the spatial index differs, so the
-//! DDL branches on the backend exactly there: an R*Tree virtual table of geometry pieces
-//! on SQLite (written by the application with each asset, see `spatial::index`), a
-//! PostGIS `geometry(Geometry, 4326)` column derived from the stored GeoJSON with GiST
-//! indexes (planar and geography) on PostgreSQL.
+//! Tables are the same on SQLite and PostgreSQL; what searches read differs, so the DDL
+//! branches on the backend exactly there: on SQLite the compact search records (and
+//! binary shapes) the write path stores beside each asset, from which the server builds
+//! its in-memory index at start-up (`spatial::memory`), and the FTS5 table `asset_fts`;
+//! on PostgreSQL a PostGIS `geometry(Geometry, 4326)` column derived from the stored
+//! GeoJSON, with GiST indexes of the public assets (planar and geography, beside the
+//! kind) and a `tsvector` index. The R*Tree of migration 3 is dropped by migration 9,
+//! which replaced it with the search records.
 
 pub use sea_orm_migration::prelude::*;
 

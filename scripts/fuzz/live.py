@@ -18,7 +18,7 @@ import sys
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-ALLOWED_CLOSE = {1000, 1001, 1002, 1003, 1006, 1007, 1008, 1009, 1011, 4400, 4403, 4408, 4409, 4429, 4500}
+ALLOWED_CLOSE = {1000, 1001, 1002, 1003, 1006, 1007, 1008, 1009, 1011, 4400, 4401, 4403, 4408, 4409, 4429, 4500}
 QUERIES = [
     "subscription { assetChanged { position state node { id name } } }",
     "subscription($f: AssetChangeFilter) { assetChanged(filter: $f) { position } }",

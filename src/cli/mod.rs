@@ -57,10 +57,9 @@ pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
         introspection: serve.introspection,
         shortlist_days: serve.shortlist_days,
         change_retention_days: serve.change_retention_days,
-        subscriber_buffer: usize::try_from(serve.subscriber_buffer).unwrap_or(1024),
-        subscriber_buffer_bytes: usize::try_from(serve.subscriber_buffer_mb)
-            .unwrap_or(16)
-            .saturating_mul(1024 * 1024),
+        subscriber_buffer: serve.subscriber_buffer,
+        // at most 4 096 MB (the flag's range)
+        subscriber_buffer_bytes: serve.subscriber_buffer_mb.saturating_mul(1024 * 1024),
         http: HttpConfig {
             max_body_bytes: serve.max_body_bytes,
             request_timeout: Duration::from_secs(serve.request_timeout_secs),
@@ -72,7 +71,7 @@ pub async fn serve(db: &DbArgs, serve: &ServeArgs) -> anyhow::Result<()> {
             jwt,
             basemap_style: serve.basemap_style.as_ref().map(ToString::to_string),
             tile_cache_bytes: serve.tile_cache_mb.saturating_mul(1024 * 1024),
-            heavy_requests: usize::try_from(serve.max_heavy_requests).unwrap_or(4),
+            heavy_requests: serve.max_heavy_requests,
             live: LiveConfig {
                 max_connections: serve.max_live_connections,
                 max_subscriptions: serve.max_subscriptions_per_connection,
@@ -335,6 +334,21 @@ fn print_report(report: &ImportReport, strict: bool) -> anyhow::Result<()> {
             r.reason
         )?;
     }
+    for r in &report.left_out {
+        let at = r.line.map_or_else(
+            || format!("feature {}", r.index),
+            |line| format!("line {line}"),
+        );
+        writeln!(
+            err,
+            "imported {at}{} without a field: {}",
+            r.name
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
+            r.reason
+        )?;
+    }
     if strict && !report.rejected.is_empty() {
         anyhow::bail!(
             "{} of {} features rejected; --strict: nothing was imported",
@@ -344,10 +358,16 @@ fn print_report(report: &ImportReport, strict: bool) -> anyhow::Result<()> {
     }
     writeln!(
         err,
-        "imported {} of {} features ({} rejected, {} organizations created)",
+        "imported {} of {} features ({} rejected, {} with a field left out, {} organizations created)",
         report.imported,
         report.total,
         report.rejected.len(),
+        report
+            .left_out
+            .iter()
+            .map(|r| r.index)
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
         report.organizations_created
     )?;
     if report.updated + report.unchanged > 0 {
@@ -438,7 +458,7 @@ pub async fn token(db: &DbArgs, command: &TokenCommand) -> anyhow::Result<()> {
     let fail = anyhow::Error::from;
     match command {
         TokenCommand::Create(args) => {
-            let role = Role::parse(&args.role).with_context(|| {
+            let role = Role::from_stored(&args.role).with_context(|| {
                 format!(
                     "{:?} is not a role: link_worker, editor, moderator or admin",
                     args.role
@@ -483,7 +503,11 @@ pub async fn token(db: &DbArgs, command: &TokenCommand) -> anyhow::Result<()> {
                 writeln!(
                     out,
                     "{}\t{}\t{}\t{}\t{}",
-                    token.id, token.role, state, token.name, orgs
+                    token.id,
+                    token.role.as_str(),
+                    state,
+                    token.name,
+                    orgs
                 )?;
             }
         }

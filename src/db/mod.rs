@@ -216,7 +216,10 @@ async fn connect_sqlite(
     // SQLite reads are CPU work in this process: more connections than twice the cores
     // only add cold page caches
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    let readers = max_connections.clamp(2, u32::try_from(cores * 2).unwrap_or(4));
+    let readers = max_connections.clamp(
+        2,
+        u32::try_from(cores.saturating_mul(2)).unwrap_or(u32::MAX),
+    );
     let read = Database::connect(options(url, readers, READER_CACHE_KIB)).await?;
     Ok((read, write))
 }
@@ -228,6 +231,10 @@ async fn connect_sqlite(
 /// nothing would ever reach the disk. Such a connection is closed (SQLite rolls back on
 /// close) and the pool opens a fresh one.
 async fn sqlite_writer_is_clean(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    // a transaction dropped without commit (a write refused with CONFLICT, say) queues
+    // its rollback on the connection's worker, which runs it in turn: wait for that
+    // before judging, or every refused write would cost a fresh connection
+    conn.ping().await?;
     if conn.is_in_transaction() {
         tracing::warn!("closing a database connection left inside a transaction");
         return Ok(false);

@@ -134,14 +134,19 @@ impl PageSize {
     pub const MAX: u64 = 100;
 
     pub fn new(first: Option<i32>) -> AppResult<Self> {
-        match first {
+        Self::named("first", first)
+    }
+
+    /// A page size given as the argument `field` (`first`, or `last` for a history).
+    pub fn named(field: &'static str, size: Option<i32>) -> AppResult<Self> {
+        match size {
             None => Ok(Self(Self::DEFAULT)),
             Some(n) if u64::try_from(n).is_ok_and(|n| (1..=Self::MAX).contains(&n)) => {
                 Ok(Self(u64::from(n.unsigned_abs())))
             }
             Some(_) => Err(AppError::invalid(
-                "first",
-                format!("first must be between 1 and {}", Self::MAX),
+                field,
+                format!("{field} must be between 1 and {}", Self::MAX),
             )),
         }
     }
@@ -154,7 +159,8 @@ impl PageSize {
     /// `first` would be, clamped) times the cost of one item.
     pub fn cost(first: Option<i32>, per_item: usize) -> usize {
         let size = first.map_or(Self::DEFAULT, |n| {
-            u64::try_from(n).unwrap_or(1).clamp(1, Self::MAX)
+            // as `new` reads it: below 1 is refused there, and costs as 1 here
+            u64::from(n.max(1).unsigned_abs()).min(Self::MAX)
         });
         usize::try_from(size)
             .unwrap_or(usize::MAX)
@@ -163,7 +169,7 @@ impl PageSize {
 
     /// How many of `rows` (read one past the page) to keep, and whether more follow.
     pub fn split<T>(self, rows: &mut Vec<T>) -> bool {
-        let limit = usize::try_from(self.0).unwrap_or(usize::MAX);
+        let limit = crate::convert::to_usize(self.0);
         let more = rows.len() > limit;
         rows.truncate(limit);
         more

@@ -282,7 +282,7 @@ impl Asset {
     ) -> async_graphql::Result<Vec<trust::AssetRevision>> {
         self.require_member(ctx)?;
         let db = ctx.data::<crate::db::Db>()?;
-        let last = PageSize::new(last)?;
+        let last = PageSize::named("last", last)?;
         Ok(crate::service::assets::history(db, self.0.id, last.get())
             .await?
             .into_iter()

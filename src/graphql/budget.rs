@@ -59,7 +59,7 @@ impl ResponseBudget {
 
     /// Text of `bytes` goes into the response: refused past the bound.
     pub fn spend_bytes(&self, bytes: usize) -> AppResult<()> {
-        let bytes = u64::try_from(bytes).unwrap_or(u64::MAX);
+        let bytes = crate::convert::to_u64(bytes);
         let total = self
             .spent
             .fetch_add(bytes, Ordering::AcqRel)
@@ -107,7 +107,7 @@ mod tests {
         assert_eq!(budget.left_for_pages(), 0);
         // the page counted it: resolving its geometry costs nothing more
         assert!(budget.spend(Some(a), 1_000_000).is_ok());
-        let room = usize::try_from(MAX_BYTES - PAGE_BYTES).unwrap_or(usize::MAX);
+        let room = crate::convert::to_usize(MAX_BYTES - PAGE_BYTES);
         assert!(budget.spend(Some(b), room).is_ok());
         // b again is free; anything new is over
         assert!(budget.spend(Some(b), room).is_ok());

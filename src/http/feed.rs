@@ -145,6 +145,11 @@ pub async fn assets(
         HeaderValue::from_static("application/json"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if state.feed.public_url.is_none() {
+        // `next` is built from the request's Host: a cache must not hand one host's
+        // page to another
+        headers.insert(header::VARY, HeaderValue::from_static("Host"));
+    }
     Ok(permit.hold(response))
 }
 
@@ -161,8 +166,7 @@ impl Default for FeedConfig {
     fn default() -> Self {
         Self {
             public_url: None,
-            license: "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
-                .to_owned(),
+            license: crate::config::defaults::DATA_LICENSE.to_owned(),
         }
     }
 }

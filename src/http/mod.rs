@@ -19,6 +19,7 @@
 //! a panic becomes an `INTERNAL` error and the server goes on. Every error response,
 //! whatever layer produced it, is a GraphQL-shaped JSON body with `extensions.code`.
 
+mod conditional;
 mod errors;
 mod feed;
 mod graphql;
@@ -55,6 +56,7 @@ pub use feed::FeedConfig;
 pub use live::LiveConfig;
 pub use serve::{ConnectionTimeouts, serve};
 
+use crate::config::defaults;
 use crate::graphql::AppSchema;
 use crate::state::AppState;
 use crate::tasks::Tasks;
@@ -97,19 +99,19 @@ pub struct HttpConfig {
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
-            max_body_bytes: 1024 * 1024,
-            request_timeout: Duration::from_secs(30),
-            header_read_timeout: Duration::from_secs(10),
-            write_stall_timeout: Duration::from_secs(30),
-            rate_limit_per_second: 50,
-            rate_limit_burst: 200,
+            max_body_bytes: defaults::MAX_BODY_BYTES,
+            request_timeout: Duration::from_secs(defaults::REQUEST_TIMEOUT_SECS),
+            header_read_timeout: Duration::from_secs(defaults::HEADER_READ_TIMEOUT_SECS),
+            write_stall_timeout: Duration::from_secs(defaults::WRITE_TIMEOUT_SECS),
+            rate_limit_per_second: defaults::RATE_LIMIT_PER_SECOND,
+            rate_limit_burst: defaults::RATE_LIMIT_BURST,
             cors_origins: Vec::new(),
             jwt: None,
             live: live::LiveConfig::default(),
             feed: feed::FeedConfig::default(),
             basemap_style: None,
-            tile_cache_bytes: 64 * 1024 * 1024,
-            heavy_requests: 4,
+            tile_cache_bytes: defaults::TILE_CACHE_MB * 1024 * 1024,
+            heavy_requests: defaults::MAX_HEAVY_REQUESTS,
         }
     }
 }

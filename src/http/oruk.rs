@@ -184,6 +184,18 @@ async fn query(state: &HttpState, raw: Option<&str>) -> Result<Query, AppError> 
             _ => {}
         }
     }
+    if let (Some(start), Some(end)) = (when.start, when.end)
+        && start > end
+    {
+        return Err(AppError::invalid(
+            "start_time",
+            format!(
+                "start_time {} is after end_time {}: nothing could fit",
+                start.format("%H:%M"),
+                end.format("%H:%M")
+            ),
+        ));
+    }
     q.when = when;
     match (postcode, proximity) {
         (Some(postcode), proximity) => {
@@ -298,9 +310,8 @@ fn paging(raw: Option<&str>) -> Result<Query, AppError> {
 
 fn slice(q: &Query, all: Vec<Value>) -> Value {
     let total = all.len() as u64;
-    let skip =
-        usize::try_from(q.page.saturating_sub(1).saturating_mul(q.per_page)).unwrap_or(usize::MAX);
-    let take = usize::try_from(q.per_page).unwrap_or(usize::MAX);
+    let skip = crate::convert::to_usize(q.page.saturating_sub(1).saturating_mul(q.per_page));
+    let take = crate::convert::to_usize(q.per_page);
     let contents: Vec<Value> = all.into_iter().skip(skip).take(take).collect();
     page(q, total, &contents)
 }

@@ -40,7 +40,7 @@ struct TileBytes;
 
 impl quick_cache::Weighter<TileKey, Bytes> for TileBytes {
     fn weight(&self, key: &TileKey, tile: &Bytes) -> u64 {
-        u64::try_from(key.filter.len() + tile.len() + 64).unwrap_or(u64::MAX)
+        crate::convert::to_u64(key.filter.len() + tile.len() + 64)
     }
 }
 
@@ -159,10 +159,7 @@ pub async fn tile(
     let filter = filter(raw.as_deref())?;
     let position = changes::state(&state.app.db.read).await?.last_position;
     let etag = format!("W/\"{position}\"");
-    let unchanged = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let unchanged = super::conditional::not_modified(&headers, &etag);
     let mut response = if unchanged {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -189,7 +186,7 @@ pub async fn tilejson(
     headers: HeaderMap,
 ) -> Result<Response<Body>, AppError> {
     let base = super::feed::base(&state, &headers).map_err(|m| AppError::invalid("Host", m))?;
-    Ok(axum::Json(json!({
+    let mut response = axum::Json(json!({
         "tilejson": "3.0.0",
         "name": "Assetmap community assets",
         "attribution": "Contains public sector information licensed under the Open Government Licence v3.0.",
@@ -212,5 +209,12 @@ pub async fn tilejson(
             }
         }]
     }))
-    .into_response())
+    .into_response();
+    if state.feed.public_url.is_none() {
+        // the tile URLs are built from the request's Host: a cache must keep them apart
+        response
+            .headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("Host"));
+    }
+    Ok(response)
 }

@@ -101,10 +101,7 @@ impl File {
             .header(header::ETAG, etag)
             .header(header::CACHE_CONTROL, "no-cache")
             .header(header::VARY, "Accept-Encoding");
-        let unchanged = request
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+        let unchanged = super::conditional::not_modified(request, etag);
         if unchanged {
             return response
                 .status(StatusCode::NOT_MODIFIED)
@@ -116,7 +113,7 @@ impl File {
             && request
                 .get(header::ACCEPT_ENCODING)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(accepts_gzip);
+                .is_some_and(super::conditional::accepts_gzip);
         let body = if gzip && !self.gzip().is_empty() {
             response = response.header(header::CONTENT_ENCODING, "gzip");
             self.gzip()
@@ -125,21 +122,6 @@ impl File {
         };
         response.body(Body::from(body)).unwrap_or_default()
     }
-}
-
-/// Whether an `Accept-Encoding` value takes gzip (and does not refuse it with `q=0`).
-fn accepts_gzip(value: &str) -> bool {
-    value.split(',').any(|item| {
-        let mut parts = item.split(';');
-        let coding = parts.next().unwrap_or_default().trim();
-        let refused = parts.any(|p| {
-            p.trim()
-                .strip_prefix("q=")
-                .and_then(|q| q.trim().parse::<f32>().ok())
-                .is_some_and(|q| q == 0.0)
-        });
-        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
-    })
 }
 
 fn file(name: &str) -> Option<&'static File> {
@@ -253,15 +235,6 @@ pub async fn security_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gzip_is_taken_unless_refused() {
-        assert!(accepts_gzip("gzip, deflate, br"));
-        assert!(accepts_gzip("br;q=1.0, gzip;q=0.8"));
-        assert!(accepts_gzip("*"));
-        assert!(!accepts_gzip("gzip;q=0"));
-        assert!(!accepts_gzip("br, identity"));
-    }
 
     #[test]
     fn every_file_is_there() {

@@ -29,7 +29,7 @@ const SIZE: &str = "CAST(length(geometry) + coalesce(length(description), 0) AS 
 /// A loaded row's size, as [`stored_sizes`] counts it.
 pub fn row_size(row: &asset::Model) -> u64 {
     let bytes = row.geometry.len() + row.description.as_ref().map_or(0, String::len);
-    u64::try_from(bytes).unwrap_or(u64::MAX)
+    crate::convert::to_u64(bytes)
 }
 
 /// The stored size of each of these assets, by id (ids with no asset are left out).
@@ -49,7 +49,8 @@ pub async fn stored_sizes(
             .await?;
         sizes.extend(
             rows.into_iter()
-                .map(|(id, bytes)| (id, u64::try_from(bytes).unwrap_or(0))),
+                // a length is never negative
+                .map(|(id, bytes)| (id, bytes.unsigned_abs())),
         );
     }
     Ok(sizes)

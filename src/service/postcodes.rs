@@ -213,9 +213,15 @@ fn read(
         let mut batch = Vec::with_capacity(BATCH);
         let mut record = csv::StringRecord::new();
         loop {
-            let line = csv.position().line();
+            // a row's own position is the line it starts on (CRLF files included)
+            let before = csv.position().line();
             report.rows += 1;
-            match csv.read_record(&mut record) {
+            let read = csv.read_record(&mut record);
+            let line = match &read {
+                Ok(_) => record.position().map_or(before, csv::Position::line),
+                Err(e) => e.position().map_or(before, csv::Position::line),
+            };
+            match read {
                 Ok(false) => {
                     report.rows -= 1;
                     break;

@@ -101,7 +101,7 @@ async fn filtered_page(
     max_bytes: Option<u64>,
 ) -> AppResult<Page> {
     let (filter, after) = (search.filter, search.after);
-    let limit = usize::try_from(first.get()).unwrap_or(usize::MAX);
+    let limit = crate::convert::to_usize(first.get());
     let mut kept: Vec<Hit> = Vec::new();
     let mut cursor = after;
     let mut scanned = 0_usize;
@@ -171,7 +171,7 @@ async fn page(
     after: Option<SearchCursor>,
     max_bytes: Option<u64>,
 ) -> AppResult<Page> {
-    let limit = usize::try_from(first.get()).unwrap_or(usize::MAX);
+    let limit = crate::convert::to_usize(first.get());
     let has_next = hits.len() > limit;
     hits.truncate(limit);
     loaded(db, hits, has_next, after, None, max_bytes).await

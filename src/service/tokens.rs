@@ -74,7 +74,7 @@ pub async fn create(db: &Db, name: &str, role: Role, organizations: &[Uuid]) -> 
     let token = api_token::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(name.into_string()),
-        role: Set(role.as_str().to_owned()),
+        role: Set(role),
         secret_hash: Set(hash(&secret)),
         created_at: Set(super::now()),
         revoked_at: Set(None),
@@ -144,8 +144,7 @@ pub async fn authenticate(db: &Db, secret: &str) -> AppResult<Actor> {
         .one(&db.read)
         .await?
         .ok_or_else(invalid)?;
-    let role = Role::parse(&token.role)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("stored role {:?}", token.role)))?;
+    let role = token.role;
     let organizations = if role == Role::Editor {
         api_token_organization::Entity::find()
             .filter(api_token_organization::Column::TokenId.eq(token.id))

@@ -17,7 +17,7 @@ struct Vertices;
 
 impl Weighter<(Uuid, i32), Arc<Prepared>> for Vertices {
     fn weight(&self, _: &(Uuid, i32), value: &Arc<Prepared>) -> u64 {
-        u64::try_from(value.vertices().max(1)).unwrap_or(u64::MAX)
+        crate::convert::to_u64(value.vertices().max(1))
     }
 }
 

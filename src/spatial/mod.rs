@@ -14,7 +14,7 @@ mod cache;
 pub mod geodesic;
 pub mod memory;
 mod postgis;
-mod sql;
+pub mod text;
 
 use std::sync::Arc;
 
@@ -242,7 +242,7 @@ pub struct Search<'a> {
 /// spatial index is used. SQLite searches run no SQL to find candidates.
 pub async fn explain(db: &Db, search: Search<'_>) -> AppResult<String> {
     let (prefix, column) = ("EXPLAIN ", "QUERY PLAN");
-    let statement = postgis::statement(db.backend, &search).build();
+    let statement = postgis::statement(&search).build();
     let explained = sea_orm::Statement::from_sql_and_values(
         statement.db_backend,
         format!("{prefix}{}", statement.sql),
@@ -267,7 +267,7 @@ fn after_cursor(hit: &Hit, after: Option<SearchCursor>) -> bool {
 fn sort_and_page(mut hits: Vec<Hit>, after: Option<SearchCursor>, limit: u64) -> Vec<Hit> {
     hits.retain(|h| after_cursor(h, after));
     hits.sort_by(|a, b| a.distance.total_cmp(&b.distance).then(a.id.cmp(&b.id)));
-    hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    hits.truncate(crate::convert::to_usize(limit));
     hits
 }
 
@@ -313,19 +313,17 @@ impl Cell {
             cell.2 += lat;
             cell.3 = cell.3.min(id);
         }
-        grid.into_iter()
-            .enumerate()
+        // the grid holds cols x rows cells, a u32
+        (0_u32..)
+            .zip(grid)
             .filter(|(_, c)| c.0 > 0)
-            .map(|(i, (count, lon, lat, first))| {
-                let i = u32::try_from(i).unwrap_or(0);
-                Self {
-                    col: i % cols,
-                    row: i / cols,
-                    count,
-                    lon: lon / count as f64,
-                    lat: lat / count as f64,
-                    first,
-                }
+            .map(|(i, (count, lon, lat, first))| Self {
+                col: i % cols,
+                row: i / cols,
+                count,
+                lon: lon / count as f64,
+                lat: lat / count as f64,
+                first,
             })
             .collect()
     }

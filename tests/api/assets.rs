@@ -363,3 +363,34 @@ on_both_backends!(
     bad_input_is_refused_with_a_code_and_writes_nothing,
     organizations_and_categories,
 );
+
+/// A write refused with CONFLICT leaves SQLite's one writer connection clean and in the
+/// pool: its rollback is waited for, not taken for a connection left in a transaction
+/// and thrown away (a temporary table lives as long as its connection).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_writes_keep_the_writer_connection() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let a = app
+        .create_asset(json!({"kind": "COMMUNITY_GROUP", "name": "Walking group", "geometry": point(-2.3, 53.45)}))
+        .await;
+    app.db
+        .write
+        .execute_unprepared("CREATE TEMP TABLE this_connection (x INTEGER)")
+        .await
+        .unwrap();
+    for n in 0..20 {
+        let response = app
+            .gql(
+                "mutation($id: ID!, $name: String!) { updateAsset(id: $id, expectedVersion: 7, input: {name: $name}) { version } }",
+                json!({"id": a["id"], "name": format!("Walking group {n}")}),
+            )
+            .await;
+        assert_eq!(code(&response["errors"][0]), "CONFLICT", "{response:#}");
+    }
+    app.db
+        .write
+        .execute_unprepared("SELECT x FROM temp.this_connection")
+        .await
+        .expect("the same writer connection, kept through 20 refused writes");
+}

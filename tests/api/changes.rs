@@ -701,7 +701,7 @@ async fn subscriptions_carry_the_log_live(backend: Backend) {
         .await
         .unwrap()
         .into_iter()
-        .find(|(t, _)| t.role == "moderator")
+        .find(|(t, _)| t.role == assetmap::auth::Role::Moderator)
         .unwrap()
         .0
         .id;

@@ -543,3 +543,71 @@ async fn export_to_a_pipe_or_through_a_link() {
     // the pipe, the file and the link; no temporary file left behind
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3);
 }
+
+/// A bad server setting is refused at start with the flag's name, never replaced.
+#[test]
+fn a_bad_setting_is_refused_with_its_flag() {
+    for (flag, value) in [
+        ("--max-live-connections", "0"),
+        ("--subscriber-buffer", "0"),
+        ("--max-heavy-requests", "2000"),
+        ("--request-timeout-secs", "0"),
+        ("--rate-limit-burst", "lots"),
+    ] {
+        let out = assetmap(&["serve", flag, value], "sqlite::memory:");
+        assert!(!out.status.success(), "{flag} {value} was taken");
+        assert!(stderr(&out).contains(flag), "{flag}: {}", stderr(&out));
+    }
+}
+
+/// An export that fails tells the operator why, with the cause, not Rust's debug text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_export_says_why() {
+    let database = fresh_database(Backend::Sqlite).await;
+    let libraries = repo_file("data/gm/gm_libraries.geojson");
+    let out = assetmap(&["import", &libraries, "--kind", "venue"], &database.url);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // /dev/full takes nothing: every write fails with "no space left on device"
+    let out = assetmap(&["export", "--output", "/dev/full"], &database.url);
+    assert!(!out.status.success());
+    let said = stderr(&out);
+    assert!(said.contains("export failed"), "{said}");
+    assert!(said.contains("No space left on device"), "{said}");
+    assert!(!said.contains("Internal("), "{said}");
+}
+
+/// An import says what it left out of a record it kept: a `javascript:` website, a
+/// malformed email, opening times not in the OpenStreetMap syntax.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_says_what_it_left_out() {
+    let database = fresh_database(Backend::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hall.geojson");
+    let collection = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.3, 53.45]},
+         "properties": {"name": "Hall", "website": "javascript:alert(1)", "email": "not-an-email",
+                        "opening_hours": "Tuesdays 10 till 2"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.31, 53.45]},
+         "properties": {"name": "Library", "website": "https://library.example"}}
+    ]});
+    std::fs::write(&file, collection.to_string()).unwrap();
+    let out = assetmap(
+        &["import", file.to_str().unwrap(), "--kind", "venue"],
+        &database.url,
+    );
+    let said = stderr(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("(Hall) without a field: its website \"javascript:alert(1)\""),
+        "{said}"
+    );
+    assert!(said.contains("its email \"not-an-email\""), "{said}");
+    assert!(
+        said.contains("its opening hours \"Tuesdays 10 till 2\""),
+        "{said}"
+    );
+    assert!(
+        said.contains("imported 2 of 2 features (0 rejected, 1 with a field left out"),
+        "{said}"
+    );
+}

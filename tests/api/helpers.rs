@@ -14,18 +14,33 @@ pub enum Backend {
     Postgres,
 }
 
-/// Runs each named `async fn(Backend)` as two tests, `NAME::sqlite` and `NAME::postgres`.
+/// How long one scenario may take before it counts as hung and fails: far past any
+/// scenario's time on a loaded machine, so it only ever catches a hang.
+pub const SCENARIO_TIMEOUT: Duration = Duration::from_mins(5);
+
+/// Runs each named `async fn(Backend)` as two tests, `NAME::sqlite` and `NAME::postgres`,
+/// each failing if it has not finished within [`SCENARIO_TIMEOUT`].
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => { $(
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                super::$name($crate::helpers::Backend::Sqlite).await
+                tokio::time::timeout(
+                    $crate::helpers::SCENARIO_TIMEOUT,
+                    super::$name($crate::helpers::Backend::Sqlite),
+                )
+                .await
+                .expect("the scenario finishes (a hang fails here)")
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                super::$name($crate::helpers::Backend::Postgres).await
+                tokio::time::timeout(
+                    $crate::helpers::SCENARIO_TIMEOUT,
+                    super::$name($crate::helpers::Backend::Postgres),
+                )
+                .await
+                .expect("the scenario finishes (a hang fails here)")
             }
         }
     )* };
@@ -161,22 +176,10 @@ impl TestApp {
         database: TestDatabase,
         configure: impl FnOnce(&mut AppConfig),
     ) -> Self {
-        let mut config = AppConfig {
-            database_url: database.url.parse().expect("a database URL"),
-            db_max_connections: 4,
-            bind: "127.0.0.1:0".parse().expect("address"),
-            demo_data: false,
-            introspection: true,
-            shortlist_days: 90,
-            change_retention_days: 7,
-            subscriber_buffer: 1024,
-            subscriber_buffer_bytes: 16 * 1024 * 1024,
-            http: assetmap::http::HttpConfig {
-                // tests send bursts from one address; the limiter has tests of its own
-                rate_limit_per_second: 0,
-                ..assetmap::http::HttpConfig::default()
-            },
-        };
+        let mut config = AppConfig::new(database.url.parse().expect("a database URL"));
+        config.db_max_connections = 4;
+        // tests send bursts from one address; the limiter has tests of its own
+        config.http.rate_limit_per_second = 0;
         configure(&mut config);
         let app = App::build(&config).await.expect("app builds");
         let addr = app.local_addr().expect("bound");

@@ -14,6 +14,7 @@
 )]
 
 mod assets;
+mod caching;
 mod changes;
 mod cli;
 mod cross_backend;

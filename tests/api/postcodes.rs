@@ -287,3 +287,48 @@ on_both_backends!(
     csv_rows_are_placed_by_coordinates_or_postcode,
     a_csv_without_a_place_column_is_refused,
 );
+
+/// A file with Windows line endings is reported by the same line numbers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crlf_files_are_reported_by_the_right_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let onspd = dir.path().join("ONSPD.csv");
+    std::fs::write(&onspd, ONSPD.replace('\n', "\r\n")).unwrap();
+    let database = fresh_database(Backend::Sqlite).await;
+    let (ok, err) = assetmap(
+        &["postcodes", "import", "--quiet", onspd.to_str().unwrap()],
+        &database.url,
+    );
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("line 6: \"not a postcode\" is not a UK postcode"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 7: M3 3AA has coordinates that are not numbers"),
+        "{err}"
+    );
+    let csv = dir.path().join("groups.csv");
+    std::fs::write(
+        &csv,
+        "Name,Postcode,Longitude,Latitude\r\nLunch club,,-2.30,53.45\r\nLibrary,m2 5dw,,\r\nNowhere group,WN9 9ZZ,,\r\n",
+    )
+    .unwrap();
+    let (ok, err) = assetmap(
+        &[
+            "import",
+            "--format",
+            "csv",
+            "--kind",
+            "community_group",
+            "--quiet",
+            csv.to_str().unwrap(),
+        ],
+        &database.url,
+    );
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("rejected line 4 (Nowhere group): unknown postcode WN9 9ZZ"),
+        "{err}"
+    );
+}

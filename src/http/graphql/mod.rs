@@ -74,7 +74,7 @@ pub struct QueryLength;
 
 impl quick_cache::Weighter<String, ExecutableDocument> for QueryLength {
     fn weight(&self, query: &String, _: &ExecutableDocument) -> u64 {
-        u64::try_from(query.len()).unwrap_or(u64::MAX).max(1)
+        crate::convert::to_u64(query.len()).max(1)
     }
 }
 

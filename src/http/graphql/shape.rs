@@ -120,7 +120,7 @@ pub fn check(doc: &ExecutableDocument) -> Result<(), String> {
     for (_, op) in doc.operations.iter() {
         written = written.saturating_add(written_fields(&op.node.selection_set));
     }
-    let limit = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+    let limit = |n: usize| crate::convert::to_u64(n);
     if expanded.aliases > limit(MAX_ALIASES) {
         return Err(format!("the query uses more than {MAX_ALIASES} aliases"));
     }

@@ -34,6 +34,7 @@ use self::protocol::{ClientMessage, Close};
 use super::HttpState;
 use super::errors::error_response;
 use super::graphql::{authenticate_bearer, check_query, code_errors};
+use crate::config::defaults;
 use crate::error::AppError;
 use crate::graphql::changes::{LiveConnection, Subscriber};
 
@@ -60,11 +61,11 @@ pub struct LiveConfig {
 impl Default for LiveConfig {
     fn default() -> Self {
         Self {
-            max_connections: 2_000,
-            max_subscriptions: 20,
-            init_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_mins(5),
-            send_timeout: Duration::from_secs(5),
+            max_connections: defaults::MAX_LIVE_CONNECTIONS,
+            max_subscriptions: defaults::MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            init_timeout: Duration::from_secs(defaults::LIVE_INIT_TIMEOUT_SECS),
+            idle_timeout: Duration::from_secs(defaults::LIVE_IDLE_TIMEOUT_SECS),
+            send_timeout: Duration::from_secs(defaults::LIVE_SEND_TIMEOUT_SECS),
         }
     }
 }

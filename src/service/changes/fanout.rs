@@ -178,7 +178,7 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let mut queue = self.fanout.lock();
         queue.subscriptions -= 1;
-        let from = usize::try_from(self.next.saturating_sub(queue.first)).unwrap_or(usize::MAX);
+        let from = crate::convert::to_usize(self.next.saturating_sub(queue.first));
         for slot in queue.slots.iter_mut().skip(from) {
             slot.unread -= 1;
         }

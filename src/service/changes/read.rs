@@ -236,7 +236,7 @@ pub async fn page(
     max_bytes: Option<u64>,
 ) -> AppResult<ChangePage> {
     check_cursor(&db.read, after, true).await?;
-    let limit = usize::try_from(first.get()).unwrap_or(usize::MAX);
+    let limit = crate::convert::to_usize(first.get());
     let mut picked: Vec<asset_change::Model> = Vec::new();
     let (mut end, mut scanned, mut has_next) = (after, 0_usize, false);
     'scan: loop {

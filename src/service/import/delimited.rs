@@ -93,17 +93,20 @@ fn read_rows(
     };
     let mut record = csv::StringRecord::new();
     loop {
-        let line = csv.position().line();
-        match csv.read_record(&mut record) {
+        // where the reader stands before the row, for a row that has no position of its
+        // own; a row's own position is the line it starts on (CRLF files included)
+        let before = csv.position().line();
+        let line = match csv.read_record(&mut record) {
             Ok(false) => return,
-            Ok(true) => {}
+            Ok(true) => record.position().map_or(before, csv::Position::line),
             Err(e) => {
+                let line = e.position().map_or(before, csv::Position::line);
                 return fail(
                     tx,
                     AppError::invalid("file", format!("line {line} is not CSV: {e}")),
                 );
             }
-        }
+        };
         let field = |i: Option<usize>| {
             i.and_then(|i| record.get(i))
                 .map(str::trim)

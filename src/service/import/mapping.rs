@@ -38,6 +38,18 @@ pub struct Prepared {
     /// The feed's own id of the record (an Open Referral service's id), so that a
     /// second import of the feed updates the asset instead of adding another.
     pub source_id: Option<String>,
+    /// What of the record was left out, and why (a website that is not a web address,
+    /// a malformed email, opening times that are not in the OpenStreetMap syntax): the
+    /// asset is imported without it, and the report says so.
+    pub left_out: Vec<String>,
+}
+
+fn short(text: &str) -> String {
+    let mut s: String = text.chars().take(60).collect();
+    if s.len() < text.len() {
+        s.push('…');
+    }
+    s
 }
 
 /// The first of these properties that holds real text.
@@ -135,7 +147,7 @@ fn kind_and_categories(
     Ok((kind, asset::categories(cats)?))
 }
 
-fn contact(props: &Map<String, Value>) -> AppResult<Contact> {
+fn contact(props: &Map<String, Value>, left_out: &mut Vec<String>) -> AppResult<Contact> {
     let mut email = text_property(props, EMAIL_PROPERTIES);
     let mut phone = text_property(props, PHONE_PROPERTIES);
     if let Some(contact) = text_property(props, CONTACT_PROPERTIES) {
@@ -152,18 +164,32 @@ fn contact(props: &Map<String, Value>) -> AppResult<Contact> {
         address: field("address", ADDRESS_PROPERTIES)?,
         postcode: field("postcode", POSTCODE_PROPERTIES)?,
         // published data often leaves out the scheme; anything not a web address is
-        // dropped, like a malformed email, rather than costing the asset
-        website: text_property(props, WEBSITE_PROPERTIES)
-            .and_then(web_address)
-            .and_then(|w| Text::parse("website", &w, Text::FIELD_MAX).ok()),
-        // a malformed email in published data is dropped, not a reason to lose the asset
-        email: parse_email(email).unwrap_or(None),
+        // left out (and reported), like a malformed email, rather than costing the asset
+        website: text_property(props, WEBSITE_PROPERTIES).and_then(|given| {
+            let kept =
+                web_address(given).and_then(|w| Text::parse("website", &w, Text::FIELD_MAX).ok());
+            if kept.is_none() {
+                left_out.push(format!(
+                    "its website {:?} is not an http or https address",
+                    short(given)
+                ));
+            }
+            kept
+        }),
+        email: parse_email(email).unwrap_or_else(|_| {
+            left_out.push(format!(
+                "its email {:?} is not an email address",
+                short(email.unwrap_or_default())
+            ));
+            None
+        }),
         phone: Text::parse_opt("phone", phone, Text::FIELD_MAX)?,
     })
 }
 
 /// Maps one feature to content, or says why it cannot be imported.
 pub fn prepare(feature: &Value, options: &ImportOptions) -> AppResult<Prepared> {
+    let mut left_out = Vec::new();
     let geometry = geometry(feature)?;
     let empty = Map::new();
     let props = feature
@@ -193,10 +219,10 @@ pub fn prepare(feature: &Value, options: &ImportOptions) -> AppResult<Prepared> 
         description,
         geometry,
         organization_id: None,
-        contact: contact(props)?,
+        contact: contact(props, &mut left_out)?,
         categories,
         status,
-        details: details(props),
+        details: details(props, &mut left_out),
     };
     content.check()?;
     Ok(Prepared {
@@ -206,6 +232,7 @@ pub fn prepare(feature: &Value, options: &ImportOptions) -> AppResult<Prepared> 
             .get("source_id")
             .and_then(Value::as_str)
             .map(str::to_owned),
+        left_out,
     })
 }
 
@@ -214,7 +241,7 @@ pub fn prepare(feature: &Value, options: &ImportOptions) -> AppResult<Prepared> 
 /// `charge`, `min_age`, `max_age`). Like a malformed email, a value that does not parse
 /// (free-text opening times such as "Wednesday 10am - 4pm") is left out rather than
 /// costing the asset.
-fn details(props: &Map<String, Value>) -> Details {
+fn details(props: &Map<String, Value>, left_out: &mut Vec<String>) -> Details {
     let yes = |key: &str| {
         props
             .get(key)
@@ -255,7 +282,16 @@ fn details(props: &Map<String, Value>) -> Details {
         }
     };
     Details {
-        opening_hours: text_property(props, HOURS_PROPERTIES).and_then(|t| Hours::parse(t).ok()),
+        opening_hours: text_property(props, HOURS_PROPERTIES).and_then(|t| {
+            let hours = Hours::parse(t).ok();
+            if hours.is_none() {
+                left_out.push(format!(
+                    "its opening hours {:?} are not in the OpenStreetMap syntax",
+                    short(t)
+                ));
+            }
+            hours
+        }),
         accessibility: AccessibilitySet::of(&features),
         free,
         cost_note: text_property(props, COST_PROPERTIES)

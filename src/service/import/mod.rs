@@ -98,6 +98,9 @@ pub struct ImportReport {
     pub unchanged: usize,
     pub organizations_created: usize,
     pub rejected: Vec<Rejection>,
+    /// Records imported without a field that could not be used (`reason` says which
+    /// and why).
+    pub left_out: Vec<Rejection>,
 }
 
 /// Imports a FeatureCollection held in memory, in one transaction.
@@ -220,7 +223,15 @@ pub async fn import_into(
                 })
         });
         match accepted {
-            Ok((prepared, ids, name, line)) => {
+            Ok((mut prepared, ids, name, line)) => {
+                for reason in std::mem::take(&mut prepared.left_out) {
+                    report.left_out.push(Rejection {
+                        index,
+                        line,
+                        name: name.clone(),
+                        reason,
+                    });
+                }
                 if let Err(e) = writer.add(prepared, ids, &mut report).await {
                     match e {
                         // a record the feed lists twice, or whose asset is in no state to

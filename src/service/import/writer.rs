@@ -82,6 +82,7 @@ impl<'t> Writer<'t> {
             mut content,
             organization,
             source_id,
+            ..
         } = prepared;
         let source = self.source.clone().zip(source_id);
         if let Some((_, id)) = source

@@ -262,8 +262,8 @@ async fn ids_and_hours(
 
 fn page_of<T: Copy>(q: &Query, all: &[T]) -> Vec<T> {
     all.iter()
-        .skip(usize::try_from(offset(q)).unwrap_or(usize::MAX))
-        .take(usize::try_from(q.per_page).unwrap_or(usize::MAX))
+        .skip(crate::convert::to_usize(offset(q)))
+        .take(crate::convert::to_usize(q.per_page))
         .copied()
         .collect()
 }

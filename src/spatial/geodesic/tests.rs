@@ -29,12 +29,29 @@ fn inside_a_park_is_zero_and_outside_is_to_the_edge() {
 
 #[test]
 fn point_to_point_is_the_ellipsoidal_geodesic() {
-    // Manchester to Wigan, about 27 km
-    let d = distance_to_point(
-        &Geometry::Point(Point::new(-2.2426, 53.4808)),
-        c(-2.6325, 53.5450),
-    );
-    assert!((26_000.0..28_000.0).contains(&d), "got {d}");
+    // values only the WGS84 ellipsoid gives (a sphere is off by tens of metres to
+    // kilometres): Karney's "Algorithms for geodesics" (2013), its examples of the
+    // inverse problem, and Manchester to Wigan as GeographicLib measures it
+    for (from, to, expected, within) in [
+        // the paper's nearly antipodal example: 19 989 832.827 610 m
+        (c(0.0, -30.0), c(179.8, 29.9), 19_989_832.827_61, 1e-3),
+        // and its short one, 4.944 208 m
+        (c(0.0, -30.123_45), c(0.000_05, -30.123_44), 4.944_208, 1e-6),
+        (
+            c(-2.2426, 53.4808),
+            c(-2.6325, 53.5450),
+            26_834.267_422,
+            1e-3,
+        ),
+    ] {
+        let d = geodesic(from, to);
+        assert!(
+            (d - expected).abs() < within,
+            "{from:?} to {to:?}: {d}, expected {expected}"
+        );
+        let via_point = distance_to_point(&Geometry::Point(Point::from(from)), to);
+        assert!((via_point - expected).abs() < within, "{via_point}");
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@ use geo::Rect;
 use uuid::Uuid;
 
 use crate::domain::AssetKind;
+use crate::error::{AppError, AppResult};
 
 /// One public asset, as searches see it.
 #[derive(Clone, Debug, PartialEq)]
@@ -113,7 +114,11 @@ impl Record {
         self.pieces.is_empty()
     }
 
-    pub fn encode(&self) -> Vec<u8> {
+    /// The record as stored; an error, never a short record, if a count outgrows its
+    /// field (the geometry gate's caps keep them far below).
+    pub fn encode(&self) -> AppResult<Vec<u8>> {
+        let too_many =
+            |what: &str| AppError::Internal(anyhow::anyhow!("a search record has too many {what}"));
         let mut out = Vec::with_capacity(80 + 16 * self.categories.len() + 16 * self.pieces.len());
         out.push(FORMAT);
         out.extend_from_slice(self.id.as_bytes());
@@ -121,8 +126,9 @@ impl Record {
         let kind = AssetKind::ALL
             .iter()
             .position(|k| *k == self.kind)
-            .unwrap_or(0);
-        out.push(u8::try_from(kind).unwrap_or(0));
+            .and_then(|i| u8::try_from(i).ok())
+            .ok_or_else(|| too_many("kinds"))?;
+        out.push(kind);
         let mut flags = 0;
         if self.has_hours {
             flags |= HAS_HOURS;
@@ -141,21 +147,20 @@ impl Record {
         for v in self.bbox {
             out.extend_from_slice(&v.to_le_bytes());
         }
-        out.extend_from_slice(
-            &u16::try_from(self.categories.len())
-                .unwrap_or(0)
-                .to_le_bytes(),
-        );
+        let categories =
+            u16::try_from(self.categories.len()).map_err(|_| too_many("categories"))?;
+        out.extend_from_slice(&categories.to_le_bytes());
         for c in &self.categories {
             out.extend_from_slice(c.as_bytes());
         }
-        out.extend_from_slice(&u32::try_from(self.pieces.len()).unwrap_or(0).to_le_bytes());
+        let pieces = u32::try_from(self.pieces.len()).map_err(|_| too_many("pieces"))?;
+        out.extend_from_slice(&pieces.to_le_bytes());
         for p in &self.pieces {
             for v in p {
                 out.extend_from_slice(&v.to_le_bytes());
             }
         }
-        out
+        Ok(out)
     }
 
     pub fn decode(bytes: &[u8]) -> Option<Self> {
@@ -239,7 +244,10 @@ mod tests {
             categories: vec![Uuid::now_v7(), Uuid::now_v7()],
             pieces: vec![[-2.3, 53.4, -2.25, 53.45], [-2.25, 53.45, -2.2, 53.5]],
         };
-        assert_eq!(Record::decode(&record.encode()), Some(record.clone()));
+        assert_eq!(
+            Record::decode(&record.encode().unwrap()),
+            Some(record.clone())
+        );
         let point = Record {
             free: None,
             verified_at: None,
@@ -247,8 +255,11 @@ mod tests {
             categories: vec![],
             ..record
         };
-        assert_eq!(Record::decode(&point.encode()), Some(point.clone()));
-        let bytes = point.encode();
+        assert_eq!(
+            Record::decode(&point.encode().unwrap()),
+            Some(point.clone())
+        );
+        let bytes = point.encode().unwrap();
         assert_eq!(Record::decode(&bytes[..bytes.len() - 1]), None);
     }
 

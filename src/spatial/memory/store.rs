@@ -135,7 +135,7 @@ pub async fn save(conn: &impl ConnectionTrait, items: &[Searchable]) -> AppResul
                 item.record.id
             ))
         })?;
-        records.push((seq, item.record.encode()));
+        records.push((seq, item.record.encode()?));
         if item.record.is_point() {
             points.push(seq);
         } else {
@@ -222,7 +222,7 @@ pub async fn each(
             let (seq, record) = decoded(seq, &bytes)?;
             each(seq, &record);
         }
-        if i64::try_from(rows.len()).unwrap_or(0) < PAGE {
+        if crate::convert::to_u64(rows.len()) < PAGE.unsigned_abs() {
             break;
         }
     }
@@ -246,7 +246,7 @@ pub async fn current(
                 let (seq, record) = decoded(seq, &bytes)?;
                 out.push((seq, Some(record)));
             }
-            None => out.push((u32::try_from(seq).unwrap_or(0), None)),
+            None => out.push((crate::convert::sequence(seq)?, None)),
         }
     }
     Ok(out)

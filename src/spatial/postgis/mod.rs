@@ -9,9 +9,11 @@
 
 use sea_orm::ConnectionTrait;
 
-use super::sql::Sql;
+mod sql;
+
+use self::sql::Sql;
 use super::{Hit, Search, Shape};
-use crate::db::{Backend, Db};
+use crate::db::Db;
 use crate::domain::{LonLat, Radius, SearchCursor};
 use crate::error::AppResult;
 
@@ -90,8 +92,8 @@ fn near(sql: &mut Sql, search: &Search<'_>, center: LonLat, radius: Radius) {
 
 /// The whole search as one statement: spatial test, filters, order, page.
 // long on purpose: one SQL statement written clause by clause, in the order SQL reads
-pub fn statement(backend: Backend, search: &Search<'_>) -> Sql {
-    let mut sql = Sql::new(backend.db_backend());
+pub fn statement(search: &Search<'_>) -> Sql {
+    let mut sql = Sql::new();
     let max_distance = match search.shape {
         Shape::Near { center, radius } => {
             near(&mut sql, search, center, radius);
@@ -194,10 +196,7 @@ fn by_id(
 }
 
 pub async fn run(db: &Db, search: Search<'_>) -> AppResult<Vec<Hit>> {
-    let rows = db
-        .read
-        .query_all_raw(statement(db.backend, &search).build())
-        .await?;
+    let rows = db.read.query_all_raw(statement(&search).build()).await?;
     rows.iter()
         .map(|row| {
             Ok(Hit {
@@ -221,7 +220,7 @@ pub async fn cells(
 ) -> AppResult<Vec<super::Cell>> {
     let [w, s, e, n] = window.map(f64::from);
     let (cw, ch) = ((e - w) / f64::from(cols), (n - s) / f64::from(rows));
-    let mut sql = Sql::new(sea_orm::DbBackend::Postgres);
+    let mut sql = Sql::new();
     // box centres by plain arithmetic on the stored bounds: no geometry built per row
     sql.push("SELECT floor((x - ")
         .bind(w)
@@ -259,11 +258,12 @@ pub async fn cells(
     found
         .iter()
         .map(|r| {
-            let clamp = |v: i32, max: u32| u32::try_from(v.max(0)).unwrap_or(0).min(max - 1);
+            let clamp = |v: i32, max: u32| v.max(0).unsigned_abs().min(max - 1);
             Ok(super::Cell {
                 col: clamp(r.try_get("", "col")?, cols),
                 row: clamp(r.try_get("", "row")?, rows),
-                count: u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0),
+                // a count is never negative
+                count: r.try_get::<i64>("", "n")?.unsigned_abs(),
                 lon: r.try_get("", "lon")?,
                 lat: r.try_get("", "lat")?,
                 first: r.try_get("", "first")?,

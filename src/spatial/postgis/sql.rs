@@ -1,5 +1,5 @@
-//! A little SQL writer: text plus bound values, with each backend's placeholders, and
-//! the filter conditions both backends share.
+//! A little SQL writer for PostGIS's searches: text plus bound values (`$n`), and the
+//! filter's conditions as SQL. (SQLite searches run in memory, `spatial::memory`.)
 
 use sea_orm::{DbBackend, Statement, Value};
 use uuid::Uuid;
@@ -7,15 +7,13 @@ use uuid::Uuid;
 use crate::domain::{AssetFilter, AssetStatus, Moderation};
 
 pub struct Sql {
-    backend: DbBackend,
     text: String,
     values: Vec<Value>,
 }
 
 impl Sql {
-    pub fn new(backend: DbBackend) -> Self {
+    pub fn new() -> Self {
         Self {
-            backend,
             text: String::with_capacity(512),
             values: Vec::new(),
         }
@@ -26,17 +24,11 @@ impl Sql {
         self
     }
 
-    /// Appends a placeholder for `value`.
+    /// Appends a placeholder (`$n`) for `value`.
     pub fn bind(&mut self, value: impl Into<Value>) -> &mut Self {
         self.values.push(value.into());
-        match self.backend {
-            DbBackend::Postgres => {
-                let n = self.values.len();
-                self.text.push('$');
-                self.text.push_str(&n.to_string());
-            }
-            _ => self.text.push('?'),
-        }
+        self.text.push('$');
+        self.text.push_str(&self.values.len().to_string());
         self
     }
 
@@ -53,7 +45,7 @@ impl Sql {
 
     /// `AND ...` conditions on the `assets a` row: active and published, kinds,
     /// categories (as ids, children included), accessibility, cost, age, verification,
-    /// known hours, and the words of `text` through each backend's full-text index.
+    /// known hours, and the words of `text` through the full-text index.
     pub fn filter(&mut self, filter: &AssetFilter, category_ids: &[Uuid]) -> &mut Self {
         self.filter_on("a", filter, category_ids)
     }
@@ -115,19 +107,13 @@ impl Sql {
     /// `AND` the asset has one of these categories (as ids, children included; none:
     /// nothing matches).
     fn categories(&mut self, t: &str, category_ids: &[Uuid]) {
-        // the service has turned the slugs into ids, children included. On PostgreSQL
-        // a LIMITed subquery stays a cheap per-row check, made before the costly
-        // geography tests; as EXISTS it would become a join made after them.
-        self.push(&match self.backend {
-            DbBackend::Postgres => format!(
-                " AND (SELECT TRUE FROM asset_categories ac WHERE ac.asset_id = {t}.id \
-                 AND ac.category_id IN "
-            ),
-            _ => format!(
-                " AND EXISTS (SELECT 1 FROM asset_categories ac WHERE ac.asset_id = {t}.id \
-                 AND ac.category_id IN "
-            ),
-        });
+        // the service has turned the slugs into ids, children included. A LIMITed
+        // subquery stays a cheap per-row check, made before the costly geography tests;
+        // as EXISTS it would become a join made after them.
+        self.push(&format!(
+            " AND (SELECT TRUE FROM asset_categories ac WHERE ac.asset_id = {t}.id \
+             AND ac.category_id IN "
+        ));
         self.push("(");
         for (i, id) in category_ids.iter().enumerate() {
             if i > 0 {
@@ -139,34 +125,20 @@ impl Sql {
             // no such category: nothing can match
             self.push("NULL");
         }
-        self.push(match self.backend {
-            DbBackend::Postgres => ") LIMIT 1)",
-            _ => "))",
-        });
+        self.push(") LIMIT 1)");
     }
 
-    /// `AND` every word of `text` matches, through each backend's full-text index.
+    /// `AND` every word of `text` matches, through the `tsvector` index.
     fn words(&mut self, t: &str, text: &str) {
-        let words = crate::domain::search::search_words(text);
-        if self.backend == DbBackend::Postgres {
-            let query: Vec<String> = words.iter().map(|w| format!("{w}:*")).collect();
-            self.push(&format!(
-                " AND to_tsvector('english', {t}.search_text) @@ to_tsquery('english', "
-            ))
-            .bind(query.join(" & "))
-            .push(")");
-        } else {
-            let query: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
-            self.push(&format!(
-                " AND {t}.seq IN (SELECT rowid FROM asset_fts WHERE asset_fts MATCH "
-            ))
-            .bind(query.join(" "))
-            .push(")");
-        }
+        self.push(&format!(
+            " AND to_tsvector('english', {t}.search_text) @@ to_tsquery('english', "
+        ))
+        .bind(crate::spatial::text::tsquery(text))
+        .push(")");
     }
 
     pub fn build(self) -> Statement {
-        Statement::from_sql_and_values(self.backend, self.text, self.values)
+        Statement::from_sql_and_values(DbBackend::Postgres, self.text, self.values)
     }
 }
 
@@ -175,12 +147,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn placeholders_follow_the_backend() {
-        let mut pg = Sql::new(DbBackend::Postgres);
+    fn placeholders_are_numbered() {
+        let mut pg = Sql::new();
         pg.push("a = ").bind(1).push(" AND b = ").bind(2);
         assert_eq!(pg.build().sql, "a = $1 AND b = $2");
-        let mut lite = Sql::new(DbBackend::Sqlite);
-        lite.push("a = ").bind(1);
-        assert_eq!(lite.build().sql, "a = ?");
     }
 }

@@ -185,9 +185,7 @@ impl Words {
         let Some(text) = text else {
             return Ok((Self::Any, None));
         };
-        let words = crate::domain::search::search_words(text);
-        let query: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
-        let query = query.join(" ");
+        let query = crate::spatial::text::fts5(text);
         let rows = db
             .read
             .query_all_raw(Statement::from_sql_and_values(
@@ -205,10 +203,10 @@ impl Words {
         let set = rows
             .iter()
             .map(|r| {
-                r.try_get::<i64>("", "rowid")
-                    .map(|v| u32::try_from(v).unwrap_or(0))
+                let rowid = r.try_get::<i64>("", "rowid")?;
+                crate::convert::sequence(rowid)
             })
-            .collect::<Result<HashSet<u32>, _>>()?;
+            .collect::<AppResult<HashSet<u32>>>()?;
         Ok((Self::Only(set), None))
     }
 
@@ -239,7 +237,7 @@ async fn matching(db: &Db, query: &str, seqs: &[u32]) -> AppResult<HashSet<u32>>
             ))
             .await?;
         for r in rows {
-            out.insert(u32::try_from(r.try_get::<i64>("", "rowid")?).unwrap_or(0));
+            out.insert(crate::convert::sequence(r.try_get::<i64>("", "rowid")?)?);
         }
     }
     Ok(out)

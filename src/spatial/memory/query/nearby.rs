@@ -209,7 +209,7 @@ pub(super) async fn nearest(
     words: &Words,
     common: Option<&str>,
 ) -> AppResult<Vec<(u32, Hit)>> {
-    let limit = usize::try_from(search.limit).unwrap_or(usize::MAX);
+    let limit = crate::convert::to_usize(search.limit);
     let center = Coord {
         x: center.lon,
         y: center.lat,

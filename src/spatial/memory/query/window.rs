@@ -198,7 +198,7 @@ fn wanted(search: &Search<'_>, common: bool) -> usize {
     if common {
         usize::MAX
     } else {
-        usize::try_from(search.limit).unwrap_or(usize::MAX)
+        crate::convert::to_usize(search.limit)
     }
 }
 
